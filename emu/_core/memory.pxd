@@ -1,0 +1,104 @@
+"""Guest physical memory: one flat buffer at a base address, and the decode cache.
+
+The buffer is a numpy array owned by the System (system.pyx); the core keeps only
+its raw pointer. Every guest access goes through `ram_offset`, which checks the
+whole access lies inside RAM, so no guest address can reach outside the buffer.
+
+The decode cache keeps a Decoded entry per instruction slot, but only for the 4 KiB
+pages that code actually runs from (allocated on first fetch), so a machine with
+a large RAM costs little more than the pages it touches.
+"""
+
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
+
+from emu._core.decode cimport Decoded, decode
+from emu._core.opcodes cimport OP_UNDECODED
+from emu._core.traps cimport CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED
+
+cdef enum:
+    PAGE_SHIFT = 12
+    SLOTS_PER_PAGE = 1024   # 4 KiB / 4-byte instructions
+
+
+cdef struct PhysMem:
+    uint8_t* data           # RAM bytes; guest address base + i is data[i]
+    uint32_t base           # guest physical address of data[0]
+    uint32_t size           # bytes of RAM (>= one page, a multiple of the page size)
+    Decoded** code_pages    # per RAM page: its decoded slots, or NULL until code runs there
+    uint32_t npages
+    uint32_t code_pages_allocated
+
+
+cdef inline bint ram_offset(PhysMem* m, uint32_t addr, uint32_t width, uint32_t* offset) noexcept nogil:
+    """Set *offset to addr's index in data and return True when [addr, addr+width)
+    is inside RAM; return False otherwise (an access fault)."""
+    cdef uint32_t off = addr - m.base
+    if off > m.size - width:
+        return False
+    offset[0] = off
+    return True
+
+
+cdef Decoded* allocate_code_page(PhysMem* m, uint32_t page) noexcept nogil
+cdef void free_code_pages(PhysMem* m) noexcept nogil
+
+
+cdef inline Decoded* fetch_decoded(PhysMem* m, uint32_t pc) noexcept nogil:
+    """The decoded instruction at `pc` (4-aligned), or NULL when pc is outside RAM."""
+    cdef uint32_t off = pc - m.base
+    cdef Decoded* page
+    cdef Decoded* d
+    cdef uint32_t word
+    if off > m.size - 4:
+        return NULL
+    page = m.code_pages[off >> PAGE_SHIFT]
+    if page == NULL:
+        page = allocate_code_page(m, off >> PAGE_SHIFT)
+        if page == NULL:
+            return NULL
+    d = &page[(off >> 2) & (SLOTS_PER_PAGE - 1)]
+    word = (<uint32_t*>(m.data + off))[0]
+    if d.word != word or d.op == OP_UNDECODED:
+        decode(word, d)
+    return d
+
+
+cdef enum:
+    ACCESS_OK = -1      # returned by load/store when the access succeeded
+
+
+cdef inline int load(PhysMem* m, uint32_t addr, uint32_t width, uint32_t* value,
+                     int misaligned_cause, int access_cause) noexcept nogil:
+    """Read `width` (1, 2, 4) bytes at addr into *value, zero-extended.
+
+    Returns ACCESS_OK, or the trap cause to raise: `misaligned_cause` when addr is not
+    a multiple of width, `access_cause` when the bytes are not all in RAM."""
+    cdef uint32_t off
+    if addr & (width - 1):
+        return misaligned_cause
+    if not ram_offset(m, addr, width, &off):
+        return access_cause
+    if width == 4:
+        value[0] = (<uint32_t*>(m.data + off))[0]
+    elif width == 2:
+        value[0] = (<uint16_t*>(m.data + off))[0]
+    else:
+        value[0] = m.data[off]
+    return ACCESS_OK
+
+
+cdef inline int store(PhysMem* m, uint32_t addr, uint32_t width, uint32_t value) noexcept nogil:
+    """Write the low `width` bytes of value at addr; returns ACCESS_OK or the cause
+    (store/AMO address misaligned or access fault)."""
+    cdef uint32_t off
+    if addr & (width - 1):
+        return CAUSE_STORE_MISALIGNED
+    if not ram_offset(m, addr, width, &off):
+        return CAUSE_STORE_ACCESS
+    if width == 4:
+        (<uint32_t*>(m.data + off))[0] = value
+    elif width == 2:
+        (<uint16_t*>(m.data + off))[0] = <uint16_t>value
+    else:
+        m.data[off] = <uint8_t>value
+    return ACCESS_OK

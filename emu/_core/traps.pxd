@@ -1,0 +1,23 @@
+"""Why a core stops and returns to Python, and the trap causes it reports.
+
+A core returns only with one of the Stop reasons. Causes are the RISC-V mcause
+exception codes, so the kernel and the manual (isa/README.md) use one numbering.
+"""
+
+
+cdef enum Stop:
+    STOP_BUDGET = 0     # the instruction budget ran out
+    STOP_TRAP = 1       # an exception: see trap_cause / trap_value
+
+
+cdef enum Cause:
+    # RISC-V mcause exception codes
+    CAUSE_FETCH_MISALIGNED = 0
+    CAUSE_FETCH_ACCESS = 1
+    CAUSE_ILLEGAL_INSTRUCTION = 2
+    CAUSE_BREAKPOINT = 3
+    CAUSE_LOAD_MISALIGNED = 4
+    CAUSE_LOAD_ACCESS = 5
+    CAUSE_STORE_MISALIGNED = 6
+    CAUSE_STORE_ACCESS = 7
+    CAUSE_ECALL_U = 8

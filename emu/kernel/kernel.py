@@ -1,0 +1,110 @@
+"""Trap dispatch: system calls, and faults turned into fatal signals.
+
+This module owns the trap interface between the machine and the kernel: what a
+Trap says, what the kernel answers (an Outcome that stops the run, or None to
+resume the hart), and the one process's state (its program break and its open
+files). Syscall handlers live in emu.kernel.syscalls.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from emu.kernel import syscalls
+
+if TYPE_CHECKING:
+    from emu.machine import Machine
+
+#: RISC-V exception causes (emu/_core/traps.pxd) by number.
+CAUSE_NAMES = {
+    0: "instruction address misaligned",
+    1: "instruction access fault",
+    2: "illegal instruction",
+    3: "breakpoint",
+    4: "load address misaligned",
+    5: "load access fault",
+    6: "store/AMO address misaligned",
+    7: "store/AMO access fault",
+    8: "environment call from U-mode",
+}
+CAUSE_BREAKPOINT = 3
+CAUSE_ECALL = 8
+
+#: The signal Linux sends a process for each fault cause.
+FAULT_SIGNALS = {
+    0: signal.SIGBUS, 1: signal.SIGSEGV, 2: signal.SIGILL, 3: signal.SIGTRAP,
+    4: signal.SIGBUS, 5: signal.SIGSEGV, 6: signal.SIGBUS, 7: signal.SIGSEGV,
+}
+
+
+@dataclass(frozen=True)
+class Trap:
+    """An exception a hart took: `pc` is the instruction that raised it (not executed)."""
+
+    cause: int
+    pc: int
+    tval: int
+    hart: int = 0
+
+    @property
+    def name(self) -> str:
+        return CAUSE_NAMES.get(self.cause, f"cause {self.cause}")
+
+    def __str__(self) -> str:
+        return f"{self.name} at pc={self.pc:#010x} (tval={self.tval:#010x})"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Why the kernel stopped the run: the process exited or was killed by a signal,
+    or hit a breakpoint the API user handles."""
+
+    reason: str                   # "exit" | "fault" | "breakpoint"
+    exit_code: int | None = None  # as a shell sees it: status & 0xff, or 128 + signal
+    signal: int | None = None
+
+
+@dataclass
+class Process:
+    """The single process of this machine."""
+
+    brk_start: int
+    brk: int
+    brk_limit: int
+
+
+class Kernel:
+    """Serves one process on a Machine."""
+
+    def __init__(self, machine: "Machine"):
+        self.machine = machine
+        self.process: Process | None = None
+        self.syscall_counts: dict[int, int] = {}
+
+    def start_process(self, brk_start: int, brk_limit: int) -> None:
+        self.process = Process(brk_start=brk_start, brk=brk_start, brk_limit=brk_limit)
+
+    def handle_trap(self, trap: Trap) -> Outcome | None:
+        """Handle `trap`; None means the hart resumes at its (possibly updated) pc."""
+        if trap.cause == CAUSE_ECALL:
+            return self._syscall(trap)
+        if trap.cause == CAUSE_BREAKPOINT:
+            return Outcome("breakpoint")
+        sig = FAULT_SIGNALS.get(trap.cause, signal.SIGSEGV)
+        return Outcome("fault", exit_code=128 + sig, signal=sig)
+
+    def _syscall(self, trap: Trap) -> Outcome | None:
+        machine = self.machine
+        regs = machine.hart_regs(trap.hart)
+        number = int(regs[17])
+        args = [int(v) for v in regs[10:16]]
+        self.syscall_counts[number] = self.syscall_counts.get(number, 0) + 1
+        handler = syscalls.TABLE.get(number, syscalls.sys_unimplemented)
+        result = handler(self, *args)
+        if isinstance(result, Outcome):
+            return result
+        regs[10] = result & 0xFFFFFFFF
+        machine.complete_instruction(trap.hart, trap.pc + 4)
+        return None

@@ -1,0 +1,229 @@
+"""The Machine API: build a machine from a config, load a program, run it, look inside.
+
+This module owns the run loop around the core: it enters the C core with an
+instruction budget, hands every trap to the kernel (emu.kernel), and turns what
+happened into a RunResult. Registers and RAM are numpy views of the core's own
+memory, so reading and writing them costs no copy. Several machines can live in
+one process; each owns its RAM and harts.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from dataclasses import dataclass
+from typing import BinaryIO, Callable, Mapping, Sequence
+
+import numpy as np
+
+from emu import loader
+from emu._core.system import STOP_REASON_TRAP, System
+from emu.config import MachineConfig
+from emu.kernel import Kernel, Outcome, Trap
+
+#: Instructions per entry into the core when no budget limits it: large enough that
+#: the Python round trip is noise, small enough for live progress and Ctrl-C.
+CHUNK = 1 << 25
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Why `run` or `step` returned."""
+
+    reason: str                 # "exit" | "limit" | "fault" | "breakpoint" | "interrupted"
+    exit_code: int | None       # guest status for "exit"; 128 + signal for "fault"
+    instructions: int           # instructions retired by this call
+    cycles: int                 # cycles elapsed in this call
+    trap: Trap | None = None    # the trap that ended the run, if one did
+    signal: int | None = None   # the fatal signal for "fault"
+
+
+class Machine:
+    """One emulated computer: RAM, harts, a kernel, and a loaded program.
+
+    stdin is bytes or a binary file; stdout and stderr are binary files, or None to
+    capture the guest's output in `machine.stdout` / `machine.stderr`.
+    """
+
+    def __init__(self, config: MachineConfig | None = None, *,
+                 stdin: bytes | BinaryIO | None = None,
+                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None):
+        self.config = config if config is not None else MachineConfig()
+        if not isinstance(self.config, MachineConfig):
+            raise TypeError(f"config must be a MachineConfig, not {type(self.config).__name__}")
+        cfg = self.config
+        self._system = System(cfg.ram_base, cfg.memory_size, cfg.harts, cfg.time_divider)
+        self._captured_out = io.BytesIO() if stdout is None else None
+        self._captured_err = io.BytesIO() if stderr is None else None
+        self._streams = {1: stdout or self._captured_out, 2: stderr or self._captured_err}
+        self._stdin = stdin
+        self._stdin_offset = 0
+        self.kernel = Kernel(self)
+        self.program: loader.Program | None = None
+        self._stop_requested = False
+        self._traps = 0
+
+    # ---- loading ---------------------------------------------------------------
+
+    def load(self, executable: str | os.PathLike | bytes, argv: Sequence[str | bytes] = ("prog",),
+             env: Mapping[str, str] | None = None) -> loader.Program:
+        """Load a static ELF32 executable (path or bytes) and set up its process."""
+        data = loader.read_executable(executable)
+        cfg = self.config
+        elf, program = loader.parse_elf(data, cfg.ram_base, cfg.ram_end)
+        stack_limit = cfg.ram_end - cfg.stack_size
+        if max(s.vaddr + s.memsz for s in program.segments) > stack_limit:
+            raise loader.LoadError(
+                f"program does not fit below the stack (stack_size {cfg.stack_size:#x} at the top "
+                f"of {cfg.memory_size:#x} bytes of RAM)")
+        self.memory[:] = 0
+        for vaddr, payload, memsz in loader.segment_bytes(elf):
+            self.write_memory(vaddr, payload)
+        sp, stack = loader.build_stack(cfg.ram_end, list(argv), dict(env or {}), program,
+                                       elf.num_segments(), cfg.seed)
+        self.write_memory(sp, stack)
+        program.stack_pointer = sp
+        self._system.reset_hart(0)
+        self.regs[2] = sp
+        self.pc = program.entry
+        self.kernel.start_process(program.brk_start, stack_limit)
+        self.program = program
+        return program
+
+    # ---- running ----------------------------------------------------------------
+
+    def run(self, max_instructions: int | None = None, *,
+            progress: Callable[[int, float], None] | None = None) -> RunResult:
+        """Run hart 0 until the program exits, faults, breaks, or retires max_instructions.
+
+        `progress(instructions, seconds)` is called between chunks of work, for live
+        displays; `request_stop()` (e.g. from a signal handler) ends the run cleanly.
+        """
+        if max_instructions is not None and max_instructions < 0:
+            raise ValueError("max_instructions must be non-negative")
+        self._stop_requested = False
+        start_instret, start_cycle = self._system.counters(0)
+        started = time.perf_counter()
+
+        def result(reason: str, outcome: Outcome | None = None, trap: Trap | None = None) -> RunResult:
+            instret, cycle = self._system.counters(0)
+            return RunResult(reason, outcome.exit_code if outcome else None,
+                             instret - start_instret, cycle - start_cycle, trap,
+                             outcome.signal if outcome else None)
+
+        while True:
+            done = self._system.counters(0)[0] - start_instret
+            if max_instructions is not None and done >= max_instructions:
+                return result("limit")
+            if self._stop_requested:
+                return result("interrupted")
+            budget = CHUNK if max_instructions is None else min(CHUNK, max_instructions - done)
+            if self._system.run(0, budget) == STOP_REASON_TRAP:
+                cause, tval = self._system.trap(0)
+                trap = Trap(cause=cause, pc=self.pc, tval=tval, hart=0)
+                self._traps += 1
+                outcome = self.kernel.handle_trap(trap)
+                if outcome is not None:
+                    return result(outcome.reason, outcome, trap)
+            if progress is not None:
+                progress(self._system.counters(0)[0] - start_instret, time.perf_counter() - started)
+
+    def step(self) -> RunResult:
+        """Execute one instruction (a system call counts as one)."""
+        return self.run(max_instructions=1)
+
+    def request_stop(self) -> None:
+        """Ask a running `run` to return at its next chunk boundary (safe from signal handlers)."""
+        self._stop_requested = True
+
+    # ---- state --------------------------------------------------------------------
+
+    @property
+    def regs(self) -> np.ndarray:
+        """x0..x31 of hart 0 as a writable numpy uint32 view."""
+        return self._system.regs(0)
+
+    def hart_regs(self, hart: int) -> np.ndarray:
+        return self._system.regs(hart)
+
+    @property
+    def pc(self) -> int:
+        return self._system.get_pc(0)
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self._system.set_pc(0, value & 0xFFFFFFFF)
+
+    @property
+    def memory(self) -> np.ndarray:
+        """All of RAM as a writable numpy uint8 view; index 0 is address `ram_base`."""
+        return self._system.ram
+
+    @property
+    def ram_base(self) -> int:
+        return self.config.ram_base
+
+    def guest_bytes(self, addr: int, length: int) -> memoryview | None:
+        """A view of [addr, addr+length) of RAM, or None when it is not all in RAM."""
+        offset = addr - self.config.ram_base
+        if addr < 0 or length < 0 or offset < 0 or offset + length > self.config.memory_size:
+            return None
+        return memoryview(self._system.ram)[offset:offset + length]
+
+    def read_memory(self, addr: int, length: int) -> bytes:
+        view = self.guest_bytes(addr, length)
+        if view is None:
+            raise IndexError(f"[{addr:#x}, {addr + length:#x}) is not in RAM")
+        return bytes(view)
+
+    def write_memory(self, addr: int, data: bytes) -> None:
+        view = self.guest_bytes(addr, len(data))
+        if view is None:
+            raise IndexError(f"[{addr:#x}, {addr + len(data):#x}) is not in RAM")
+        view[:] = data
+
+    def complete_instruction(self, hart: int, next_pc: int) -> None:
+        """Retire the trapping instruction the kernel just performed (an ecall)."""
+        self._system.retire(hart, 1, 1)
+        self._system.set_pc(hart, next_pc & 0xFFFFFFFF)
+
+    # ---- guest I/O ------------------------------------------------------------------
+
+    def output_stream(self, fd: int) -> BinaryIO | None:
+        return self._streams.get(fd)
+
+    def read_stdin(self, count: int) -> bytes:
+        source = self._stdin
+        if source is None:
+            return b""
+        if isinstance(source, (bytes, bytearray)):
+            data = bytes(source[self._stdin_offset:self._stdin_offset + count])
+            self._stdin_offset += len(data)
+            return data
+        read = getattr(source, "read1", None) or source.read
+        return read(count)
+
+    @property
+    def stdout(self) -> bytes:
+        """What the guest wrote to fd 1 (when captured)."""
+        return self._captured_out.getvalue() if self._captured_out else b""
+
+    @property
+    def stderr(self) -> bytes:
+        return self._captured_err.getvalue() if self._captured_err else b""
+
+    # ---- stats ----------------------------------------------------------------------
+
+    @property
+    def stats(self) -> dict:
+        """Counters of the run so far, under gem5-like names."""
+        instret, cycle = self._system.counters(0)
+        return {
+            "sim_insts": instret,
+            "sim_cycles": cycle,
+            "ipc": instret / cycle if cycle else 0.0,
+            "traps": self._traps,
+            "syscalls": dict(sorted(self.kernel.syscall_counts.items())),
+            "decode_cache_pages": self._system.code_pages,
+        }

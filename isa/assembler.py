@@ -1,0 +1,5 @@
+"""Placeholder: the assembler is being written."""
+class AssemblyError(Exception):
+    pass
+def assemble(source, filename="<input>"):
+    raise NotImplementedError
