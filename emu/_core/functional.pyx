@@ -13,7 +13,7 @@ from emu._core.decode cimport Decoded
 from emu._core.hart cimport Hart, counter_value
 from emu._core.memory cimport ACCESS_OK, PhysMem, fetch_decoded, load, store
 from emu._core.opcodes cimport *
-from emu._core.semantics cimport alu, amo_result, branch_taken, csr_writes, load_extend
+from emu._core.semantics cimport *
 from emu._core.traps cimport *
 
 
@@ -30,123 +30,124 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
     cdef uint8_t op
     cdef uint32_t addr, target, value, tval = 0
     cdef int cause = ACCESS_OK
+    cdef PhysMem mem = m[0]     # by value: see memory.pxd
     x[0] = 0
     if pc & 3:
         cause = CAUSE_FETCH_MISALIGNED
         tval = pc
         budget = 0
     while n < budget:
-        d = fetch_decoded(m, pc)
+        d = fetch_decoded(mem, pc)
         if d == NULL:
             cause = CAUSE_FETCH_ACCESS
             tval = pc
             break
         op = d.op
         if op == OP_ADD:
-            x[d.rd] = alu(OP_ADD, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_add(x[d.rs1], x[d.rs2])
         elif op == OP_SUB:
-            x[d.rd] = alu(OP_SUB, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_sub(x[d.rs1], x[d.rs2])
         elif op == OP_SLL:
-            x[d.rd] = alu(OP_SLL, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_sll(x[d.rs1], x[d.rs2])
         elif op == OP_SLT:
-            x[d.rd] = alu(OP_SLT, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_slt(x[d.rs1], x[d.rs2])
         elif op == OP_SLTU:
-            x[d.rd] = alu(OP_SLTU, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_sltu(x[d.rs1], x[d.rs2])
         elif op == OP_XOR:
-            x[d.rd] = alu(OP_XOR, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_xor(x[d.rs1], x[d.rs2])
         elif op == OP_SRL:
-            x[d.rd] = alu(OP_SRL, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_srl(x[d.rs1], x[d.rs2])
         elif op == OP_SRA:
-            x[d.rd] = alu(OP_SRA, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_sra(x[d.rs1], x[d.rs2])
         elif op == OP_OR:
-            x[d.rd] = alu(OP_OR, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_or(x[d.rs1], x[d.rs2])
         elif op == OP_AND:
-            x[d.rd] = alu(OP_AND, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_and(x[d.rs1], x[d.rs2])
         elif op == OP_MUL:
-            x[d.rd] = alu(OP_MUL, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_mul(x[d.rs1], x[d.rs2])
         elif op == OP_MULH:
-            x[d.rd] = alu(OP_MULH, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_mulh(x[d.rs1], x[d.rs2])
         elif op == OP_MULHSU:
-            x[d.rd] = alu(OP_MULHSU, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_mulhsu(x[d.rs1], x[d.rs2])
         elif op == OP_MULHU:
-            x[d.rd] = alu(OP_MULHU, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_mulhu(x[d.rs1], x[d.rs2])
         elif op == OP_DIV:
-            x[d.rd] = alu(OP_DIV, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_div(x[d.rs1], x[d.rs2])
         elif op == OP_DIVU:
-            x[d.rd] = alu(OP_DIVU, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_divu(x[d.rs1], x[d.rs2])
         elif op == OP_REM:
-            x[d.rd] = alu(OP_REM, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_rem(x[d.rs1], x[d.rs2])
         elif op == OP_REMU:
-            x[d.rd] = alu(OP_REMU, x[d.rs1], x[d.rs2])
+            x[d.rd] = sem_remu(x[d.rs1], x[d.rs2])
         elif op == OP_ADDI:
-            x[d.rd] = alu(OP_ADDI, x[d.rs1], <uint32_t>d.imm)
+            x[d.rd] = sem_add(x[d.rs1], <uint32_t>d.imm)
         elif op == OP_SLTI:
-            x[d.rd] = alu(OP_SLTI, x[d.rs1], <uint32_t>d.imm)
+            x[d.rd] = sem_slt(x[d.rs1], <uint32_t>d.imm)
         elif op == OP_SLTIU:
-            x[d.rd] = alu(OP_SLTIU, x[d.rs1], <uint32_t>d.imm)
+            x[d.rd] = sem_sltu(x[d.rs1], <uint32_t>d.imm)
         elif op == OP_XORI:
-            x[d.rd] = alu(OP_XORI, x[d.rs1], <uint32_t>d.imm)
+            x[d.rd] = sem_xor(x[d.rs1], <uint32_t>d.imm)
         elif op == OP_ORI:
-            x[d.rd] = alu(OP_ORI, x[d.rs1], <uint32_t>d.imm)
+            x[d.rd] = sem_or(x[d.rs1], <uint32_t>d.imm)
         elif op == OP_ANDI:
-            x[d.rd] = alu(OP_ANDI, x[d.rs1], <uint32_t>d.imm)
+            x[d.rd] = sem_and(x[d.rs1], <uint32_t>d.imm)
         elif op == OP_SLLI:
-            x[d.rd] = alu(OP_SLLI, x[d.rs1], <uint32_t>d.imm)
+            x[d.rd] = sem_sll(x[d.rs1], <uint32_t>d.imm)
         elif op == OP_SRLI:
-            x[d.rd] = alu(OP_SRLI, x[d.rs1], <uint32_t>d.imm)
+            x[d.rd] = sem_srl(x[d.rs1], <uint32_t>d.imm)
         elif op == OP_SRAI:
-            x[d.rd] = alu(OP_SRAI, x[d.rs1], <uint32_t>d.imm)
+            x[d.rd] = sem_sra(x[d.rs1], <uint32_t>d.imm)
         elif op == OP_LUI:
             x[d.rd] = <uint32_t>d.imm
         elif op == OP_AUIPC:
             x[d.rd] = pc + <uint32_t>d.imm
         elif op == OP_LB:
-            cause = load(m, x[d.rs1] + <uint32_t>d.imm, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
             if cause != ACCESS_OK:
                 tval = x[d.rs1] + <uint32_t>d.imm
                 break
-            x[d.rd] = load_extend(OP_LB, value)
+            x[d.rd] = sem_lb(value)
         elif op == OP_LH:
-            cause = load(m, x[d.rs1] + <uint32_t>d.imm, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
             if cause != ACCESS_OK:
                 tval = x[d.rs1] + <uint32_t>d.imm
                 break
-            x[d.rd] = load_extend(OP_LH, value)
+            x[d.rd] = sem_lh(value)
         elif op == OP_LW:
-            cause = load(m, x[d.rs1] + <uint32_t>d.imm, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
             if cause != ACCESS_OK:
                 tval = x[d.rs1] + <uint32_t>d.imm
                 break
-            x[d.rd] = load_extend(OP_LW, value)
+            x[d.rd] = sem_lw(value)
         elif op == OP_LBU:
-            cause = load(m, x[d.rs1] + <uint32_t>d.imm, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
             if cause != ACCESS_OK:
                 tval = x[d.rs1] + <uint32_t>d.imm
                 break
-            x[d.rd] = load_extend(OP_LBU, value)
+            x[d.rd] = sem_lbu(value)
         elif op == OP_LHU:
-            cause = load(m, x[d.rs1] + <uint32_t>d.imm, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
             if cause != ACCESS_OK:
                 tval = x[d.rs1] + <uint32_t>d.imm
                 break
-            x[d.rd] = load_extend(OP_LHU, value)
+            x[d.rd] = sem_lhu(value)
         elif op == OP_SB:
-            cause = store(m, x[d.rs1] + <uint32_t>d.imm, 1, x[d.rs2])
+            cause = store(mem, x[d.rs1] + <uint32_t>d.imm, 1, x[d.rs2])
             if cause != ACCESS_OK:
                 tval = x[d.rs1] + <uint32_t>d.imm
                 break
         elif op == OP_SH:
-            cause = store(m, x[d.rs1] + <uint32_t>d.imm, 2, x[d.rs2])
+            cause = store(mem, x[d.rs1] + <uint32_t>d.imm, 2, x[d.rs2])
             if cause != ACCESS_OK:
                 tval = x[d.rs1] + <uint32_t>d.imm
                 break
         elif op == OP_SW:
-            cause = store(m, x[d.rs1] + <uint32_t>d.imm, 4, x[d.rs2])
+            cause = store(mem, x[d.rs1] + <uint32_t>d.imm, 4, x[d.rs2])
             if cause != ACCESS_OK:
                 tval = x[d.rs1] + <uint32_t>d.imm
                 break
         elif op == OP_BEQ:
-            if branch_taken(OP_BEQ, x[d.rs1], x[d.rs2]):
+            if sem_beq(x[d.rs1], x[d.rs2]):
                 target = pc + <uint32_t>d.imm
                 if target & 3:
                     cause = CAUSE_FETCH_MISALIGNED
@@ -156,7 +157,7 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
                 n += 1
                 continue
         elif op == OP_BNE:
-            if branch_taken(OP_BNE, x[d.rs1], x[d.rs2]):
+            if sem_bne(x[d.rs1], x[d.rs2]):
                 target = pc + <uint32_t>d.imm
                 if target & 3:
                     cause = CAUSE_FETCH_MISALIGNED
@@ -166,7 +167,7 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
                 n += 1
                 continue
         elif op == OP_BLT:
-            if branch_taken(OP_BLT, x[d.rs1], x[d.rs2]):
+            if sem_blt(x[d.rs1], x[d.rs2]):
                 target = pc + <uint32_t>d.imm
                 if target & 3:
                     cause = CAUSE_FETCH_MISALIGNED
@@ -176,7 +177,7 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
                 n += 1
                 continue
         elif op == OP_BGE:
-            if branch_taken(OP_BGE, x[d.rs1], x[d.rs2]):
+            if sem_bge(x[d.rs1], x[d.rs2]):
                 target = pc + <uint32_t>d.imm
                 if target & 3:
                     cause = CAUSE_FETCH_MISALIGNED
@@ -186,7 +187,7 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
                 n += 1
                 continue
         elif op == OP_BLTU:
-            if branch_taken(OP_BLTU, x[d.rs1], x[d.rs2]):
+            if sem_bltu(x[d.rs1], x[d.rs2]):
                 target = pc + <uint32_t>d.imm
                 if target & 3:
                     cause = CAUSE_FETCH_MISALIGNED
@@ -196,7 +197,7 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
                 n += 1
                 continue
         elif op == OP_BGEU:
-            if branch_taken(OP_BGEU, x[d.rs1], x[d.rs2]):
+            if sem_bgeu(x[d.rs1], x[d.rs2]):
                 target = pc + <uint32_t>d.imm
                 if target & 3:
                     cause = CAUSE_FETCH_MISALIGNED
@@ -227,7 +228,7 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
             continue
         elif op == OP_LR_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
@@ -236,90 +237,90 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
             x[d.rd] = value
         elif op == OP_SC_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
             if h.reserved and h.reservation == addr:
-                store(m, addr, 4, x[d.rs2])
+                store(mem, addr, 4, x[d.rs2])
                 x[d.rd] = 0
             else:
                 x[d.rd] = 1
             h.reserved = 0
         elif op == OP_AMOSWAP_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
-            store(m, addr, 4, amo_result(OP_AMOSWAP_W, value, x[d.rs2]))
+            store(mem, addr, 4, sem_amoswap(value, x[d.rs2]))
             x[d.rd] = value
         elif op == OP_AMOADD_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
-            store(m, addr, 4, amo_result(OP_AMOADD_W, value, x[d.rs2]))
+            store(mem, addr, 4, sem_amoadd(value, x[d.rs2]))
             x[d.rd] = value
         elif op == OP_AMOXOR_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
-            store(m, addr, 4, amo_result(OP_AMOXOR_W, value, x[d.rs2]))
+            store(mem, addr, 4, sem_amoxor(value, x[d.rs2]))
             x[d.rd] = value
         elif op == OP_AMOAND_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
-            store(m, addr, 4, amo_result(OP_AMOAND_W, value, x[d.rs2]))
+            store(mem, addr, 4, sem_amoand(value, x[d.rs2]))
             x[d.rd] = value
         elif op == OP_AMOOR_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
-            store(m, addr, 4, amo_result(OP_AMOOR_W, value, x[d.rs2]))
+            store(mem, addr, 4, sem_amoor(value, x[d.rs2]))
             x[d.rd] = value
         elif op == OP_AMOMIN_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
-            store(m, addr, 4, amo_result(OP_AMOMIN_W, value, x[d.rs2]))
+            store(mem, addr, 4, sem_amomin(value, x[d.rs2]))
             x[d.rd] = value
         elif op == OP_AMOMAX_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
-            store(m, addr, 4, amo_result(OP_AMOMAX_W, value, x[d.rs2]))
+            store(mem, addr, 4, sem_amomax(value, x[d.rs2]))
             x[d.rd] = value
         elif op == OP_AMOMINU_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
-            store(m, addr, 4, amo_result(OP_AMOMINU_W, value, x[d.rs2]))
+            store(mem, addr, 4, sem_amominu(value, x[d.rs2]))
             x[d.rd] = value
         elif op == OP_AMOMAXU_W:
             addr = x[d.rs1]
-            cause = load(m, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
+            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause != ACCESS_OK:
                 tval = addr
                 break
-            store(m, addr, 4, amo_result(OP_AMOMAXU_W, value, x[d.rs2]))
+            store(mem, addr, 4, sem_amomaxu(value, x[d.rs2]))
             x[d.rd] = value
         elif op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC or op == OP_CSRRWI or op == OP_CSRRSI or op == OP_CSRRCI:
-            if csr_writes(op, d.rs1) or not is_counter(<uint32_t>d.imm):
+            if sem_csr_writes(op == OP_CSRRW or op == OP_CSRRWI, d.rs1) or not is_counter(<uint32_t>d.imm):
                 cause = CAUSE_ILLEGAL_INSTRUCTION
                 tval = d.word
                 break

@@ -8,7 +8,8 @@ instruction (precise: it has not executed).
 
 from libc.stdint cimport uint32_t, uint64_t
 
-from emu._core.traps cimport Stop, Cause
+from emu._core.opcodes cimport OP_COUNT
+from emu._core.traps cimport Cause, Stop
 
 
 cdef enum CSR:
@@ -31,6 +32,7 @@ cdef struct Hart:
     uint32_t trap_cause     # Cause of the last STOP_TRAP
     uint32_t trap_value     # faulting address or instruction word (mtval)
     uint32_t hart_id
+    uint64_t op_counts[OP_COUNT]   # instructions executed per opcode (the instruction mix)
 
 
 cdef inline uint64_t counter_value(Hart* h, uint32_t csr, uint64_t retired_now) noexcept nogil:

@@ -4,6 +4,11 @@ The buffer is a numpy array owned by the System (system.pyx); the core keeps onl
 its raw pointer. Every guest access goes through `ram_offset`, which checks the
 whole access lies inside RAM, so no guest address can reach outside the buffer.
 
+Cores copy the PhysMem into a local at entry and pass that copy by value to the
+inline accessors below: every guest store writes through a uint8_t pointer, which C
+must assume may alias anything reachable through a pointer, so a by-value copy is
+what lets the compiler keep base, size and the page table in registers.
+
 The decode cache keeps a Decoded entry per instruction slot, but only for the 4 KiB
 pages that code actually runs from (allocated on first fetch), so a machine with
 a large RAM costs little more than the pages it touches.
@@ -26,10 +31,9 @@ cdef struct PhysMem:
     uint32_t size           # bytes of RAM (>= one page, a multiple of the page size)
     Decoded** code_pages    # per RAM page: its decoded slots, or NULL until code runs there
     uint32_t npages
-    uint32_t code_pages_allocated
 
 
-cdef inline bint ram_offset(PhysMem* m, uint32_t addr, uint32_t width, uint32_t* offset) noexcept nogil:
+cdef inline bint ram_offset(PhysMem m, uint32_t addr, uint32_t width, uint32_t* offset) noexcept nogil:
     """Set *offset to addr's index in data and return True when [addr, addr+width)
     is inside RAM; return False otherwise (an access fault)."""
     cdef uint32_t off = addr - m.base
@@ -39,11 +43,11 @@ cdef inline bint ram_offset(PhysMem* m, uint32_t addr, uint32_t width, uint32_t*
     return True
 
 
-cdef Decoded* allocate_code_page(PhysMem* m, uint32_t page) noexcept nogil
+cdef Decoded* allocate_code_page(Decoded** code_pages, uint32_t page) noexcept nogil
 cdef void free_code_pages(PhysMem* m) noexcept nogil
 
 
-cdef inline Decoded* fetch_decoded(PhysMem* m, uint32_t pc) noexcept nogil:
+cdef inline Decoded* fetch_decoded(PhysMem m, uint32_t pc) noexcept nogil:
     """The decoded instruction at `pc` (4-aligned), or NULL when pc is outside RAM."""
     cdef uint32_t off = pc - m.base
     cdef Decoded* page
@@ -53,7 +57,7 @@ cdef inline Decoded* fetch_decoded(PhysMem* m, uint32_t pc) noexcept nogil:
         return NULL
     page = m.code_pages[off >> PAGE_SHIFT]
     if page == NULL:
-        page = allocate_code_page(m, off >> PAGE_SHIFT)
+        page = allocate_code_page(m.code_pages, off >> PAGE_SHIFT)
         if page == NULL:
             return NULL
     d = &page[(off >> 2) & (SLOTS_PER_PAGE - 1)]
@@ -67,7 +71,7 @@ cdef enum:
     ACCESS_OK = -1      # returned by load/store when the access succeeded
 
 
-cdef inline int load(PhysMem* m, uint32_t addr, uint32_t width, uint32_t* value,
+cdef inline int load(PhysMem m, uint32_t addr, uint32_t width, uint32_t* value,
                      int misaligned_cause, int access_cause) noexcept nogil:
     """Read `width` (1, 2, 4) bytes at addr into *value, zero-extended.
 
@@ -87,7 +91,7 @@ cdef inline int load(PhysMem* m, uint32_t addr, uint32_t width, uint32_t* value,
     return ACCESS_OK
 
 
-cdef inline int store(PhysMem* m, uint32_t addr, uint32_t width, uint32_t value) noexcept nogil:
+cdef inline int store(PhysMem m, uint32_t addr, uint32_t width, uint32_t value) noexcept nogil:
     """Write the low `width` bytes of value at addr; returns ACCESS_OK or the cause
     (store/AMO address misaligned or access fault)."""
     cdef uint32_t off

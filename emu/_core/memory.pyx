@@ -5,11 +5,9 @@ from libc.stdlib cimport calloc, free
 from emu._core.decode cimport Decoded
 
 
-cdef Decoded* allocate_code_page(PhysMem* m, uint32_t page) noexcept nogil:
+cdef Decoded* allocate_code_page(Decoded** code_pages, uint32_t page) noexcept nogil:
     cdef Decoded* slots = <Decoded*>calloc(SLOTS_PER_PAGE, sizeof(Decoded))
-    if slots != NULL:
-        m.code_pages[page] = slots
-        m.code_pages_allocated += 1
+    code_pages[page] = slots
     return slots
 
 
@@ -20,4 +18,3 @@ cdef void free_code_pages(PhysMem* m) noexcept nogil:
     for i in range(m.npages):
         free(m.code_pages[i])
         m.code_pages[i] = NULL
-    m.code_pages_allocated = 0

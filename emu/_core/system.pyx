@@ -55,7 +55,6 @@ cdef class System:
         self.mem.base = ram_base
         self.mem.size = ram_size
         self.mem.npages = ram_size >> PAGE_SHIFT
-        self.mem.code_pages_allocated = 0
         self.mem.code_pages = <Decoded**>calloc(self.mem.npages, sizeof(Decoded*))
         if self.mem.code_pages == NULL:
             raise MemoryError()
@@ -87,7 +86,8 @@ cdef class System:
     @property
     def code_pages(self):
         """Pages the decode cache holds decoded instructions for."""
-        return self.mem.code_pages_allocated
+        cdef uint32_t i
+        return sum(1 for i in range(self.mem.npages) if self.mem.code_pages[i] != NULL)
 
     def run(self, int hart, uint64_t budget):
         """Run `hart` for at most `budget` instructions; returns STOP_REASON_*."""
