@@ -77,7 +77,8 @@ class Machine:
             raise loader.LoadError(
                 f"program does not fit below the stack (stack_size {cfg.stack_size:#x} at the top "
                 f"of {cfg.memory_size:#x} bytes of RAM)")
-        self.memory[:] = 0
+        if self.program is not None:
+            self.memory[:] = 0      # a fresh machine's RAM is zero and untouched: keep it lazy
         for vaddr, payload, memsz in loader.segment_bytes(elf):
             self.write_memory(vaddr, payload)
         sp, stack = loader.build_stack(cfg.ram_end, list(argv), dict(env or {}), program,
