@@ -49,7 +49,7 @@ class MachineConfig:
     harts: int = param(1, "number of harts (hardware threads)")
     clock_hz: int = param(1_000_000_000, "core clock: cycles per simulated second")
     timebase_hz: int = param(10_000_000, "rate of the `time` CSR; must divide clock_hz")
-    stack_size: int = param(8 << 20, "bytes reserved below the top of RAM for the stack; "
+    stack_size: int = param(256 << 10, "bytes reserved below the top of RAM for the stack; "
                                      "brk never grows into it")
     seed: int = param(0, "seed for everything random (AT_RANDOM bytes, later policies)")
 

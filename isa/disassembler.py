@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from dataclasses import dataclass
 
@@ -150,7 +151,8 @@ def _elf_code_sections(blob: bytes) -> list[CodeSection]:
         sections = []
         by_index = {}
         for index, section in enumerate(elf.iter_sections()):
-            if section["sh_flags"] & SH_FLAGS.SHF_EXECINSTR and section["sh_type"] == "SHT_PROGBITS":
+            executable = section["sh_flags"] & SH_FLAGS.SHF_EXECINSTR
+            if executable and section["sh_type"] == "SHT_PROGBITS":
                 code = CodeSection(section.name, section["sh_addr"], section.data(), {})
                 sections.append(code)
                 by_index[index] = code
@@ -163,7 +165,7 @@ def _elf_code_sections(blob: bytes) -> list[CodeSection]:
         for symbol in sorted(symbols, key=_symbol_rank, reverse=True):
             by_index[symbol["st_shndx"]].labels[symbol["st_value"]] = symbol.name
     except (ELFError, ConstructError) as exc:
-        raise DisasmError(f"not a valid ELF file ({exc}); use --raw for a raw binary") from None
+        raise DisasmError(f"not an ELF file: {exc} (use --raw for a raw binary)") from None
     for code in sections:
         code.labels.setdefault(code.address, code.name)
     return sections
@@ -183,9 +185,11 @@ def _address_column(end: int):
 
 
 def _annotation(target: int, sections: list[CodeSection]) -> str:
+    """objdump's ` <label+0x...>` for a target inside a listed section with labels."""
     for code in sections:
-        if code.address <= target < code.address + len(code.data):
-            base = max(a for a in code.labels if a <= target)
+        bases = [a for a in code.labels if a <= target]
+        if bases and target < code.address + len(code.data):
+            base = max(bases)
             offset = target - base
             return f" <{code.labels[base]}{f'+{offset:#x}' if offset else ''}>"
     return ""
@@ -209,6 +213,16 @@ def _listing(sections: list[CodeSection], with_headers: bool) -> list[str]:
     return lines
 
 
+def _address(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= WORD_MASK:
+        raise argparse.ArgumentTypeError(f"{text} is not a 32-bit address")
+    return value
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="emu disasm",
@@ -217,14 +231,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("file", help="ELF file, or raw little-endian words with --raw")
     parser.add_argument("--raw", action="store_true", help="FILE is a raw binary, not an ELF")
     parser.add_argument(
-        "--address", type=lambda text: int(text, 0), default=None, metavar="ADDR",
+        "--address", type=_address, default=None, metavar="ADDR",
         help="address of the first byte of a --raw binary (default 0)",
     )
     args = parser.parse_args(argv)
     if args.address is not None and not args.raw:
         parser.error("--address needs --raw (an ELF file has its own addresses)")
-    if args.address is not None and not 0 <= args.address <= WORD_MASK:
-        parser.error(f"--address {args.address:#x} is not a 32-bit address")
     return args
 
 
@@ -243,7 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     except DisasmError as exc:
         print(f"emu disasm: error: {args.file}: {exc}", file=sys.stderr)
         return 1
-    print("\n".join(_listing(sections, with_headers=not args.raw)))
+    try:
+        print("\n".join(_listing(sections, with_headers=not args.raw)), flush=True)
+    except BrokenPipeError:  # the reader went away (`emu disasm prog | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exit's flush is quiet
     return 0
 
 

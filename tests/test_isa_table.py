@@ -1,7 +1,6 @@
 """The rules of isa/instructions.tab, the bit-field helpers of isa.table, and that the
 generated decoder and the reference manual's encoding table agree with the table."""
 
-import re
 from itertools import combinations
 
 import pytest
@@ -9,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import isa.generate
+from isa.asm.syntax import PSEUDO_INSTRUCTIONS
 from isa.table import (
     FIELD_BITS,
     FORMATS,
@@ -49,7 +49,7 @@ def field_values(field):
     if field in IMM_RANGES:
         lo, hi, align = IMM_RANGES[field]
         return st.integers(lo // align, hi // align).map(lambda v: v * align)
-    low, width = FIELD_BITS[field]
+    _, width = FIELD_BITS[field]
     return st.integers(0, (1 << width) - 1)
 
 
@@ -143,11 +143,20 @@ def test_encode_rejects_out_of_range_values(row):
                 encode(row, **{field: value})
 
 
-# ---- the reference manual's encoding table ------------------------------------------
+# ---- the reference manual's generated tables ----------------------------------------
+
+
+def readme_table(header):
+    """The markdown table in isa/README.md that starts with the line `header`."""
+    lines = README.read_text().splitlines()
+    assert header in lines, f"isa/README.md has no table {header!r}"
+    start = lines.index(header)
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return "\n".join(lines[start:end])
 
 
 def render_encoding_table():
-    """The markdown table isa/README.md must contain, row for row."""
+    """The encoding table isa/README.md must contain, row for row."""
     lines = [
         "| # | name | format | match | mask | operands | unit | latency |",
         "|--:|------|:------:|-------|------|----------|------|--------:|",
@@ -161,10 +170,20 @@ def render_encoding_table():
     return "\n".join(lines)
 
 
-def test_readme_encoding_table_matches_the_table():
-    text = README.read_text()
-    found = re.search(r"^\| # \| name \|.*?(?=\n\n|\Z)", text, re.M | re.S)
-    assert found, "isa/README.md has no encoding table"
-    assert found.group(0) == render_encoding_table(), (
-        "isa/README.md's encoding table is stale; replace it with:\n" + render_encoding_table()
+def render_pseudo_table():
+    """The assembler's pseudo-instructions as the table isa/README.md must contain."""
+    lines = ["| you write | the assembler emits |", "|-----------|---------------------|"]
+    for line in PSEUDO_INSTRUCTIONS.strip().splitlines():
+        mnemonic, operands, expansion = line.split(None, 2)
+        written = mnemonic if operands == "-" else f"{mnemonic} {operands}"
+        emitted = " ; ".join(f"`{part.strip()}`" for part in expansion.split(";"))
+        lines.append(f"| `{written}` | {emitted} |")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("render", [render_encoding_table, render_pseudo_table])
+def test_readme_table_matches_its_source(render):
+    expected = render()
+    assert readme_table(expected.splitlines()[0]) == expected, (
+        f"a table in isa/README.md is stale; replace it with:\n{expected}"
     )

@@ -57,7 +57,7 @@ def test_initial_stack_is_laid_out_like_linux():
         return struct.unpack("<I", machine.read_memory(addr, 4))[0]
 
     def string(addr):
-        data = machine.read_memory(addr, 64)
+        data = machine.read_memory(addr, min(64, machine.config.ram_end - addr))
         return data[:data.index(0)].decode()
 
     assert word(sp) == 3

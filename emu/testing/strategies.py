@@ -24,6 +24,9 @@ are naturally aligned and confined to the data region; on purpose they cluster o
 few hot words so that accesses of different widths overlap. Programs never read the
 cycle/time/instret counters, so their final state is fully determined by the ISA and
 can be compared between machines (see emu.testing.compare).
+
+machine_configs() draws valid MachineConfigs, field by field from
+CONFIG_FIELD_STRATEGIES, with any field fixable by the caller.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ FREE_REGISTERS = tuple(r for r in table.REGISTER_NAMES if r not in RESERVED_REGI
 
 INT_MIN = -(1 << 31)
 INT_MAX = (1 << 31) - 1
-#: Register and data seeds besides uniformly random words.
+#: Register and data seeds drawn often, besides arbitrary words.
 INTERESTING_VALUES = (0, 1, -1, 2, 31, 32, INT_MIN, INT_MAX, INT_MIN + 1, 0x7FF, -0x800,
                       0x800, 0xFFFF, 0x10000, 0x55555555, -0x55555556, 0x12345678)
 #: Byte offsets of the data region's hot words; most accesses land in one of them.
@@ -124,6 +127,8 @@ _SOURCES = st.sampled_from(table.REGISTER_NAMES)
 _DESTINATIONS = st.sampled_from(FREE_REGISTERS + ("zero",))
 _SCRATCH = st.sampled_from(FREE_REGISTERS)
 _AQRL_SUFFIX = ("", ".aq", ".rl", ".aqrl")
+#: How ALU operand fields are drawn, by field name (as isa.table names them).
+_ALU_FIELDS = {"rd": _DESTINATIONS, "rs1": _SOURCES, "rs2": _SOURCES, **_IMMEDIATES}
 
 
 def _render(row: table.Instruction, suffix: str = "", **values: object) -> str:
@@ -134,7 +139,7 @@ def _render(row: table.Instruction, suffix: str = "", **values: object) -> str:
             displacement = operand[: -len("(rs1)")]
             operands.append(f"{values[displacement] if displacement else ''}({values['rs1']})")
         elif operand == "imm20":
-            operands.append(hex(typing.cast(int, values[operand])))
+            operands.append(hex(values[operand]))  # type: ignore[arg-type]
         else:
             operands.append(str(values[operand]))
     return f"{row.name}{suffix} {', '.join(operands)}".rstrip()
@@ -165,7 +170,7 @@ class _Code:
 
 @dataclass(frozen=True)
 class _Options:
-    kinds: tuple[str, ...]      # item kinds to draw from (see _ITEMS)
+    kinds: tuple[str, ...]      # item kinds: keys of _SIMPLE_ITEMS and _NESTING_ITEMS
     max_items: int
     max_loop_iterations: int = 8
     max_functions: int = 0
@@ -197,9 +202,7 @@ def _item_alu(ctx: _Context, code: _Code) -> None:
     classes = instruction_classes()
     kind = ctx.draw(st.sampled_from(("alu_register", "alu_immediate", "shift_immediate", "upper")))
     row = ctx.draw(st.sampled_from(classes[kind]))
-    values = {"rd": ctx.draw(_DESTINATIONS), "rs1": ctx.draw(_SOURCES), "rs2": ctx.draw(_SOURCES)}
-    values.update({name: ctx.draw(strategy) for name, strategy in _IMMEDIATES.items()})
-    code.emit(_render(row, **values))
+    code.emit(_render(row, **{name: ctx.draw(_ALU_FIELDS[name]) for name in row.fields}))
     code.features.add("alu")
 
 
@@ -357,15 +360,16 @@ _WEIGHTS = {"alu": 8, "muldiv": 3, "load": 3, "store": 3, "amo": 1, "lrsc": 1, "
             "branch": 2, "loop": 2, "call": 2}
 
 
-def _draw_items(ctx: _Context, depth: int, max_items: int, nesting: tuple[str, ...]) -> _Code:
-    """Up to max_items items of the program's kinds; of the nesting kinds only those in
-    `nesting` (and loops only while a loop counter is left)."""
+def _draw_items(ctx: _Context, depth: int, max_items: int, nesting: tuple[str, ...],
+                min_items: int = 1) -> _Code:
+    """min_items to max_items items of the program's kinds; of the nesting kinds only
+    those in `nesting` (and loops only while a loop counter is left)."""
     kinds = [k for k in ctx.options.kinds
              if k in _SIMPLE_ITEMS
              or (k in nesting and (k != "loop" or depth < len(LOOP_COUNTERS)))]
     weighted = [k for k in kinds for _ in range(_WEIGHTS[k])]
     code = _Code()
-    for kind in ctx.draw(st.lists(st.sampled_from(weighted), min_size=1, max_size=max_items)):
+    for kind in ctx.draw(st.lists(st.sampled_from(weighted), min_size=min_items, max_size=max_items)):
         if kind in _SIMPLE_ITEMS:
             _SIMPLE_ITEMS[kind](ctx, code)
         else:
@@ -381,7 +385,8 @@ def _programs(draw: typing.Callable, options: _Options) -> GeneratedProgram:
     for register in FREE_REGISTERS:
         code.emit(f"li {register}, {draw(words())}", 2)
     code.emit(f"la {BASE_REGISTER}, {DATA_SYMBOL}", 2)
-    code.extend(_draw_items(ctx, 0, options.max_items, nesting=tuple(_NESTING_ITEMS)))
+    code.extend(_draw_items(ctx, 0, options.max_items, nesting=tuple(_NESTING_ITEMS),
+                            min_items=max(1, options.max_items // 4)))
     code.emit(f"li a7, {SYS_EXIT}")
     code.label(EXIT_SYMBOL)
     code.emit("ecall")
@@ -404,13 +409,16 @@ def straight_line_programs(max_items: int = 40) -> st.SearchStrategy[GeneratedPr
     return _programs(_Options(_STRAIGHT_LINE_KINDS, max_items))
 
 
-def looping_programs(max_items: int = 12, max_loop_iterations: int = 8) -> st.SearchStrategy[GeneratedProgram]:
+def looping_programs(max_items: int = 12,
+                     max_loop_iterations: int = 8) -> st.SearchStrategy[GeneratedProgram]:
     """Straight-line items plus counted loops (nested up to two deep, each on a reserved
     counter register, so they always terminate) and forward branches, taken or not."""
-    return _programs(_Options(_STRAIGHT_LINE_KINDS + ("branch", "loop"), max_items, max_loop_iterations))
+    kinds = _STRAIGHT_LINE_KINDS + ("branch", "loop")
+    return _programs(_Options(kinds, max_items, max_loop_iterations))
 
 
-def programs(max_items: int = 16, max_loop_iterations: int = 6, max_functions: int = 3) -> st.SearchStrategy[GeneratedProgram]:
+def programs(max_items: int = 16, max_loop_iterations: int = 6,
+             max_functions: int = 3) -> st.SearchStrategy[GeneratedProgram]:
     """Everything: straight-line items, loops, forward branches and calls to generated
     leaf functions (call, jal, jal ra and an indirect jalr; ret, jr ra and jalr)."""
     kinds = _STRAIGHT_LINE_KINDS + ("branch", "loop", "call")
@@ -419,9 +427,9 @@ def programs(max_items: int = 16, max_loop_iterations: int = 6, max_functions: i
 
 # ---- machine configurations ------------------------------------------------------------
 
-#: Strategies for MachineConfig fields; a field not listed keeps its default. Fields
-#: that move the initial stack pointer (memory_size, stack_size) change the state a
-#: program ends in (sp), so pin them when comparing two configurations.
+#: Strategies for MachineConfig fields; a field not listed keeps its default. The
+#: memory_size moves the initial stack pointer (the stack starts at the top of RAM),
+#: so pin it when comparing the state two configurations end in.
 CONFIG_FIELD_STRATEGIES: dict[str, st.SearchStrategy] = {
     "memory_size": st.sampled_from((1 << 20, 4 << 20, 16 << 20, 64 << 20)),
     "cpu": st.sampled_from(CPU_MODELS),
@@ -431,8 +439,7 @@ CONFIG_FIELD_STRATEGIES: dict[str, st.SearchStrategy] = {
 }
 
 
-@st.composite
-def machine_configs(draw: typing.Callable, **fixed: object) -> MachineConfig:
+def machine_configs(**fixed: object) -> st.SearchStrategy[MachineConfig]:
     """Valid MachineConfigs. Keyword arguments fix a field to a value or give a strategy
     for it: machine_configs(memory_size=1 << 20), machine_configs(seed=st.just(0)).
 
@@ -444,8 +451,14 @@ def machine_configs(draw: typing.Callable, **fixed: object) -> MachineConfig:
     strategies = {name: s for name, s in CONFIG_FIELD_STRATEGIES.items() if name in names}
     for name, value in fixed.items():
         strategies[name] = value if isinstance(value, st.SearchStrategy) else st.just(value)
+    return _machine_configs(strategies)
+
+
+@st.composite
+def _machine_configs(draw: typing.Callable, strategies: dict[str, st.SearchStrategy]) -> MachineConfig:
     values = {name: draw(strategy) for name, strategy in strategies.items()}
     if "stack_size" not in values:
         memory_size = values.get("memory_size", MachineConfig().memory_size)
-        values["stack_size"] = draw(st.sampled_from((64 << 10, 256 << 10, memory_size // 4)))
+        sizes = [size for size in (64 << 10, 256 << 10) if size <= memory_size // 4]
+        values["stack_size"] = draw(st.sampled_from(sizes + [memory_size // 4]))
     return MachineConfig(**values)

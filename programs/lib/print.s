@@ -1,9 +1,10 @@
 # Shared routines for the example programs: output of strings and numbers, exit.
 #
-# Included once by each program with `.include "lib/print.s"` (the assembler is given
-# programs/ as an include directory). Every routine follows the ilp32 calling
-# convention: arguments in a0/a1, result in a0, and only caller-saved registers
-# (a*, t*) are clobbered. Only the Linux syscalls write (64) and exit (93) are used.
+# Included once by each program, at its top (so the constants are defined before use),
+# with `.include "lib/print.s"`: isa.assemble looks next to the including file, GNU as
+# needs `-I programs`. Every routine follows the ilp32 calling convention: arguments
+# in a0/a1, result in a0, and only caller-saved registers (a*, t*) are clobbered.
+# The routines use only the Linux syscalls write (64) and exit (93).
 
         .equ    SYS_READ, 63
         .equ    SYS_WRITE, 64
