@@ -2,7 +2,7 @@
 
     import emu
     machine = emu.Machine(emu.MachineConfig(memory_size=16 << 20))
-    machine.load(emu.assemble(source))
+    machine.load(emu.assemble_file("programs/hello.s"))
     result = machine.run()
 """
 
@@ -10,8 +10,8 @@ from emu.config import ConfigError, MachineConfig
 from emu.kernel import Trap
 from emu.loader import LoadError
 from emu.machine import Machine, RunResult
-from isa import AssemblyError, assemble, disassemble
+from isa import AssemblyError, assemble, assemble_file, disassemble
 
 __all__ = ["AssemblyError", "ConfigError", "LoadError", "Machine", "MachineConfig",
-           "RunResult", "Trap", "assemble", "disassemble"]
+           "RunResult", "Trap", "assemble", "assemble_file", "disassemble"]
 __version__ = "0.1.0"

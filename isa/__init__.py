@@ -5,7 +5,7 @@ of truth; the assembler (isa.assembler), the disassembler (isa.disassembler) and
 Cython decoder (emu/_core/opcodes.pxd, written by isa.generate) come from it.
 """
 
-from isa.assembler import AssemblyError, assemble
+from isa.assembler import AssemblyError, assemble, assemble_file
 from isa.disassembler import disassemble, disassemble_word
 
-__all__ = ["AssemblyError", "assemble", "disassemble", "disassemble_word"]
+__all__ = ["AssemblyError", "assemble", "assemble_file", "disassemble", "disassemble_word"]

@@ -5,6 +5,10 @@ per cycle, with no Python object in sight, and returns STOP_BUDGET or, on an
 exception, STOP_TRAP with the hart's pc at the faulting instruction (nothing of it
 executed) and trap_cause/trap_value set. What each instruction computes comes from
 semantics.pxd, shared with the out-of-order core; this file only sequences it.
+
+Each case of the dispatch switch either completes its instruction or sets `cause`
+(and `addr` or `tval`) without touching architectural state; one check after the
+switch, together with the alignment of the next pc, sends every trap down one path.
 """
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
@@ -18,24 +22,26 @@ from emu._core.traps cimport *
 
 
 cdef inline bint is_counter(uint32_t csr) noexcept nogil:
-    return (csr & ~0x80U) <= 0xc02U and (csr & ~0x80U) >= 0xc00U
+    """cycle, time, instret (0xc00-0xc02) and their high halves (0xc80-0xc82)."""
+    return 0xc00U <= (csr & ~0x80U) <= 0xc02U
 
 
 cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
     cdef uint32_t* x = h.x
     cdef uint32_t pc = h.pc
+    cdef uint32_t next_pc
     cdef uint64_t n = 0
     cdef uint64_t counter
     cdef Decoded* d
     cdef uint8_t op
-    cdef uint32_t addr, target, value, tval = 0
+    cdef uint32_t imm, addr = 0, value = 0, tval = 0
     cdef int cause = ACCESS_OK
     cdef PhysMem mem = m[0]     # by value: see memory.pxd
     x[0] = 0
     if pc & 3:
+        budget = 0
         cause = CAUSE_FETCH_MISALIGNED
         tval = pc
-        budget = 0
     while n < budget:
         d = fetch_decoded(mem, pc)
         if d == NULL:
@@ -43,7 +49,31 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
             tval = pc
             break
         op = d.op
-        if op == OP_ADD:
+        imm = <uint32_t>d.imm
+        next_pc = pc + 4
+        if op == OP_LUI:
+            x[d.rd] = imm
+        elif op == OP_AUIPC:
+            x[d.rd] = pc + imm
+        elif op == OP_ADDI:
+            x[d.rd] = sem_add(x[d.rs1], imm)
+        elif op == OP_SLTI:
+            x[d.rd] = sem_slt(x[d.rs1], imm)
+        elif op == OP_SLTIU:
+            x[d.rd] = sem_sltu(x[d.rs1], imm)
+        elif op == OP_XORI:
+            x[d.rd] = sem_xor(x[d.rs1], imm)
+        elif op == OP_ORI:
+            x[d.rd] = sem_or(x[d.rs1], imm)
+        elif op == OP_ANDI:
+            x[d.rd] = sem_and(x[d.rs1], imm)
+        elif op == OP_SLLI:
+            x[d.rd] = sem_sll(x[d.rs1], imm)
+        elif op == OP_SRLI:
+            x[d.rd] = sem_srl(x[d.rs1], imm)
+        elif op == OP_SRAI:
+            x[d.rd] = sem_sra(x[d.rs1], imm)
+        elif op == OP_ADD:
             x[d.rd] = sem_add(x[d.rs1], x[d.rs2])
         elif op == OP_SUB:
             x[d.rd] = sem_sub(x[d.rs1], x[d.rs2])
@@ -79,268 +109,114 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
             x[d.rd] = sem_rem(x[d.rs1], x[d.rs2])
         elif op == OP_REMU:
             x[d.rd] = sem_remu(x[d.rs1], x[d.rs2])
-        elif op == OP_ADDI:
-            x[d.rd] = sem_add(x[d.rs1], <uint32_t>d.imm)
-        elif op == OP_SLTI:
-            x[d.rd] = sem_slt(x[d.rs1], <uint32_t>d.imm)
-        elif op == OP_SLTIU:
-            x[d.rd] = sem_sltu(x[d.rs1], <uint32_t>d.imm)
-        elif op == OP_XORI:
-            x[d.rd] = sem_xor(x[d.rs1], <uint32_t>d.imm)
-        elif op == OP_ORI:
-            x[d.rd] = sem_or(x[d.rs1], <uint32_t>d.imm)
-        elif op == OP_ANDI:
-            x[d.rd] = sem_and(x[d.rs1], <uint32_t>d.imm)
-        elif op == OP_SLLI:
-            x[d.rd] = sem_sll(x[d.rs1], <uint32_t>d.imm)
-        elif op == OP_SRLI:
-            x[d.rd] = sem_srl(x[d.rs1], <uint32_t>d.imm)
-        elif op == OP_SRAI:
-            x[d.rd] = sem_sra(x[d.rs1], <uint32_t>d.imm)
-        elif op == OP_LUI:
-            x[d.rd] = <uint32_t>d.imm
-        elif op == OP_AUIPC:
-            x[d.rd] = pc + <uint32_t>d.imm
         elif op == OP_LB:
-            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause != ACCESS_OK:
-                tval = x[d.rs1] + <uint32_t>d.imm
-                break
-            x[d.rd] = sem_lb(value)
+            addr = x[d.rs1] + imm
+            cause = load(mem, addr, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            if cause == ACCESS_OK:
+                x[d.rd] = sem_lb(value)
         elif op == OP_LH:
-            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause != ACCESS_OK:
-                tval = x[d.rs1] + <uint32_t>d.imm
-                break
-            x[d.rd] = sem_lh(value)
+            addr = x[d.rs1] + imm
+            cause = load(mem, addr, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            if cause == ACCESS_OK:
+                x[d.rd] = sem_lh(value)
         elif op == OP_LW:
-            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause != ACCESS_OK:
-                tval = x[d.rs1] + <uint32_t>d.imm
-                break
-            x[d.rd] = sem_lw(value)
+            addr = x[d.rs1] + imm
+            cause = load(mem, addr, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            if cause == ACCESS_OK:
+                x[d.rd] = sem_lw(value)
         elif op == OP_LBU:
-            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause != ACCESS_OK:
-                tval = x[d.rs1] + <uint32_t>d.imm
-                break
-            x[d.rd] = sem_lbu(value)
+            addr = x[d.rs1] + imm
+            cause = load(mem, addr, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            if cause == ACCESS_OK:
+                x[d.rd] = sem_lbu(value)
         elif op == OP_LHU:
-            cause = load(mem, x[d.rs1] + <uint32_t>d.imm, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause != ACCESS_OK:
-                tval = x[d.rs1] + <uint32_t>d.imm
-                break
-            x[d.rd] = sem_lhu(value)
+            addr = x[d.rs1] + imm
+            cause = load(mem, addr, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+            if cause == ACCESS_OK:
+                x[d.rd] = sem_lhu(value)
         elif op == OP_SB:
-            cause = store(mem, x[d.rs1] + <uint32_t>d.imm, 1, x[d.rs2])
-            if cause != ACCESS_OK:
-                tval = x[d.rs1] + <uint32_t>d.imm
-                break
+            addr = x[d.rs1] + imm
+            cause = store(mem, addr, 1, x[d.rs2])
         elif op == OP_SH:
-            cause = store(mem, x[d.rs1] + <uint32_t>d.imm, 2, x[d.rs2])
-            if cause != ACCESS_OK:
-                tval = x[d.rs1] + <uint32_t>d.imm
-                break
+            addr = x[d.rs1] + imm
+            cause = store(mem, addr, 2, x[d.rs2])
         elif op == OP_SW:
-            cause = store(mem, x[d.rs1] + <uint32_t>d.imm, 4, x[d.rs2])
-            if cause != ACCESS_OK:
-                tval = x[d.rs1] + <uint32_t>d.imm
-                break
+            addr = x[d.rs1] + imm
+            cause = store(mem, addr, 4, x[d.rs2])
         elif op == OP_BEQ:
             if sem_beq(x[d.rs1], x[d.rs2]):
-                target = pc + <uint32_t>d.imm
-                if target & 3:
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = target
-                    break
-                pc = target
-                n += 1
-                continue
+                next_pc = pc + imm
         elif op == OP_BNE:
             if sem_bne(x[d.rs1], x[d.rs2]):
-                target = pc + <uint32_t>d.imm
-                if target & 3:
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = target
-                    break
-                pc = target
-                n += 1
-                continue
+                next_pc = pc + imm
         elif op == OP_BLT:
             if sem_blt(x[d.rs1], x[d.rs2]):
-                target = pc + <uint32_t>d.imm
-                if target & 3:
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = target
-                    break
-                pc = target
-                n += 1
-                continue
+                next_pc = pc + imm
         elif op == OP_BGE:
             if sem_bge(x[d.rs1], x[d.rs2]):
-                target = pc + <uint32_t>d.imm
-                if target & 3:
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = target
-                    break
-                pc = target
-                n += 1
-                continue
+                next_pc = pc + imm
         elif op == OP_BLTU:
             if sem_bltu(x[d.rs1], x[d.rs2]):
-                target = pc + <uint32_t>d.imm
-                if target & 3:
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = target
-                    break
-                pc = target
-                n += 1
-                continue
+                next_pc = pc + imm
         elif op == OP_BGEU:
             if sem_bgeu(x[d.rs1], x[d.rs2]):
-                target = pc + <uint32_t>d.imm
-                if target & 3:
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = target
-                    break
-                pc = target
-                n += 1
-                continue
-        elif op == OP_JAL:
-            target = pc + <uint32_t>d.imm
-            if target & 3:
-                cause = CAUSE_FETCH_MISALIGNED
-                tval = target
-                break
-            x[d.rd] = pc + 4
-            pc = target
-            n += 1
-            continue
-        elif op == OP_JALR:
-            target = (x[d.rs1] + <uint32_t>d.imm) & ~1U
-            if target & 3:
-                cause = CAUSE_FETCH_MISALIGNED
-                tval = target
-                break
-            x[d.rd] = pc + 4
-            pc = target
-            n += 1
-            continue
+                next_pc = pc + imm
+        elif op == OP_JAL or op == OP_JALR:
+            next_pc = pc + imm if op == OP_JAL else (x[d.rs1] + imm) & ~1U
+            if next_pc & 3 == 0:    # rd is written only when the jump does not trap
+                x[d.rd] = pc + 4
         elif op == OP_LR_W:
             addr = x[d.rs1]
             cause = load(mem, addr, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            h.reservation = addr
-            h.reserved = 1
-            x[d.rd] = value
+            if cause == ACCESS_OK:
+                h.reservation = addr
+                h.reserved = 1
+                x[d.rd] = value
         elif op == OP_SC_W:
             addr = x[d.rs1]
             cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            if h.reserved and h.reservation == addr:
-                store(mem, addr, 4, x[d.rs2])
-                x[d.rd] = 0
-            else:
-                x[d.rd] = 1
-            h.reserved = 0
-        elif op == OP_AMOSWAP_W:
+            if cause == ACCESS_OK:
+                if h.reserved and h.reservation == addr:
+                    store(mem, addr, 4, x[d.rs2])
+                    x[d.rd] = 0
+                else:
+                    x[d.rd] = 1
+                h.reserved = 0
+        elif (op == OP_AMOSWAP_W or op == OP_AMOADD_W or op == OP_AMOXOR_W or op == OP_AMOAND_W
+              or op == OP_AMOOR_W or op == OP_AMOMIN_W or op == OP_AMOMAX_W
+              or op == OP_AMOMINU_W or op == OP_AMOMAXU_W):
             addr = x[d.rs1]
             cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            store(mem, addr, 4, sem_amoswap(value, x[d.rs2]))
-            x[d.rd] = value
-        elif op == OP_AMOADD_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            store(mem, addr, 4, sem_amoadd(value, x[d.rs2]))
-            x[d.rd] = value
-        elif op == OP_AMOXOR_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            store(mem, addr, 4, sem_amoxor(value, x[d.rs2]))
-            x[d.rd] = value
-        elif op == OP_AMOAND_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            store(mem, addr, 4, sem_amoand(value, x[d.rs2]))
-            x[d.rd] = value
-        elif op == OP_AMOOR_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            store(mem, addr, 4, sem_amoor(value, x[d.rs2]))
-            x[d.rd] = value
-        elif op == OP_AMOMIN_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            store(mem, addr, 4, sem_amomin(value, x[d.rs2]))
-            x[d.rd] = value
-        elif op == OP_AMOMAX_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            store(mem, addr, 4, sem_amomax(value, x[d.rs2]))
-            x[d.rd] = value
-        elif op == OP_AMOMINU_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            store(mem, addr, 4, sem_amominu(value, x[d.rs2]))
-            x[d.rd] = value
-        elif op == OP_AMOMAXU_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause != ACCESS_OK:
-                tval = addr
-                break
-            store(mem, addr, 4, sem_amomaxu(value, x[d.rs2]))
-            x[d.rd] = value
-        elif op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC or op == OP_CSRRWI or op == OP_CSRRSI or op == OP_CSRRCI:
-            if sem_csr_writes(op == OP_CSRRW or op == OP_CSRRWI, d.rs1) or not is_counter(<uint32_t>d.imm):
+            if cause == ACCESS_OK:
+                store(mem, addr, 4, sem_amo(op, value, x[d.rs2]))
+                x[d.rd] = value
+        elif (op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC
+              or op == OP_CSRRWI or op == OP_CSRRSI or op == OP_CSRRCI):
+            if sem_csr_writes(op == OP_CSRRW or op == OP_CSRRWI, d.rs1) or not is_counter(imm):
                 cause = CAUSE_ILLEGAL_INSTRUCTION
                 tval = d.word
-                break
-            counter = counter_value(h, <uint32_t>d.imm, n)
-            x[d.rd] = <uint32_t>(counter >> 32) if d.imm & 0x80 else <uint32_t>counter
+            else:
+                counter = counter_value(h, imm, n)
+                x[d.rd] = <uint32_t>(counter >> 32) if imm & 0x80U else <uint32_t>counter
         elif op == OP_FENCE or op == OP_FENCE_TSO or op == OP_FENCE_I:
             pass  # one hart, in order, and fetch re-checks every decoded word: nothing to order
         elif op == OP_ECALL:
             cause = CAUSE_ECALL_U
             tval = 0
-            break
         elif op == OP_EBREAK:
             cause = CAUSE_BREAKPOINT
             tval = pc
-            break
         else:  # OP_ILLEGAL
             cause = CAUSE_ILLEGAL_INSTRUCTION
             tval = d.word
+        if cause != ACCESS_OK or next_pc & 3:
+            if cause == ACCESS_OK:
+                cause = CAUSE_FETCH_MISALIGNED
+                tval = next_pc
+            elif cause != CAUSE_ILLEGAL_INSTRUCTION and cause != CAUSE_ECALL_U and cause != CAUSE_BREAKPOINT:
+                tval = addr     # a load, store or AMO fault: the address it accessed
             break
-        pc += 4
+        pc = next_pc
         n += 1
     h.pc = pc
     h.instret += n

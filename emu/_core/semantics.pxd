@@ -9,6 +9,8 @@ purpose, so the C compiler inlines every one. The exact rules are in isa/README.
 
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
+from emu._core.opcodes cimport *
+
 
 # ---- integer (RV32I) ----------------------------------------------------------------
 
@@ -152,6 +154,27 @@ cdef inline uint32_t sem_amominu(uint32_t old, uint32_t src) noexcept nogil:
 
 cdef inline uint32_t sem_amomaxu(uint32_t old, uint32_t src) noexcept nogil:
     return old if old > src else src
+
+
+cdef inline uint32_t sem_amo(uint8_t op, uint32_t old, uint32_t src) noexcept nogil:
+    """The value any AMO `op` stores (AMOs are rare: one switch serves them all)."""
+    if op == OP_AMOSWAP_W:
+        return sem_amoswap(old, src)
+    if op == OP_AMOADD_W:
+        return sem_amoadd(old, src)
+    if op == OP_AMOXOR_W:
+        return sem_amoxor(old, src)
+    if op == OP_AMOAND_W:
+        return sem_amoand(old, src)
+    if op == OP_AMOOR_W:
+        return sem_amoor(old, src)
+    if op == OP_AMOMIN_W:
+        return sem_amomin(old, src)
+    if op == OP_AMOMAX_W:
+        return sem_amomax(old, src)
+    if op == OP_AMOMINU_W:
+        return sem_amominu(old, src)
+    return sem_amomaxu(old, src)
 
 
 # ---- CSRs ----------------------------------------------------------------------------------
