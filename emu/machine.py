@@ -18,13 +18,19 @@ from typing import BinaryIO, Callable, Mapping, Sequence
 import numpy as np
 
 from emu import loader
-from emu._core.system import STOP_REASON_TRAP, System
-from emu.config import MachineConfig
+from emu._core.system import (BRANCH_CLASS_NAMES, STOP_REASON_DEADLOCK, STOP_REASON_INVARIANT,
+                              STOP_REASON_TRAP, UNIT_NAMES, System)
+from emu.config import CPU_MODELS, MachineConfig
 from emu.kernel import Kernel, Outcome, Trap
 
 #: Instructions per entry into the core when no budget limits it: large enough that
 #: the Python round trip is noise, small enough for live progress and Ctrl-C.
 CHUNK = 1 << 25
+
+
+class PipelineError(RuntimeError):
+    """The out-of-order core stopped making progress or broke an invariant: a bug in
+    emu, reported with a picture of the pipeline."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class Machine:
             raise TypeError(f"config must be a MachineConfig, not {type(self.config).__name__}")
         cfg = self.config
         self._system = System(cfg.ram_base, cfg.memory_size, cfg.harts, cfg.time_divider)
+        self._system.configure_ooo(cfg.core)
+        self._cpu = cfg.cpu
         self._captured_out = io.BytesIO() if stdout is None else None
         self._captured_err = io.BytesIO() if stderr is None else None
         self._streams = {1: stdout or self._captured_out, 2: stderr or self._captured_err}
@@ -120,7 +128,12 @@ class Machine:
             if self._stop_requested:
                 return result("interrupted")
             budget = CHUNK if max_instructions is None else min(CHUNK, max_instructions - done)
-            if self._system.run(0, budget) == STOP_REASON_TRAP:
+            stop = self._system.run(0, budget, self._cpu == "ooo")
+            if stop in (STOP_REASON_DEADLOCK, STOP_REASON_INVARIANT):
+                what = "no instruction committed for too long" if stop == STOP_REASON_DEADLOCK \
+                    else "a pipeline invariant failed"
+                raise PipelineError(f"out-of-order core: {what}\n{self._system.pipeline_dump(0)}")
+            if stop == STOP_REASON_TRAP:
                 cause, tval = self._system.trap(0)
                 trap = Trap(cause=cause, pc=self.pc, tval=tval, hart=0)
                 self._traps += 1
@@ -133,6 +146,26 @@ class Machine:
     def step(self) -> RunResult:
         """Execute one instruction (a system call counts as one)."""
         return self.run(max_instructions=1)
+
+    @property
+    def cpu(self) -> str:
+        """The core model running now; assign "functional" or "ooo" to switch between runs
+        (architectural state carries over exactly: fast-forward, then measure)."""
+        return self._cpu
+
+    @cpu.setter
+    def cpu(self, model: str) -> None:
+        if model not in CPU_MODELS:
+            raise ValueError(f"cpu must be one of {', '.join(CPU_MODELS)}, not {model!r}")
+        self._cpu = model
+
+    def trace_pipeline(self, start: int = 0, count: int = 1000) -> None:
+        """Record the out-of-order pipeline for `count` instructions from the start-th
+        commit from now on; `pipeline_trace()` returns the records (emu.pipeview writes them)."""
+        self._system.start_trace(0, start, count)
+
+    def pipeline_trace(self) -> np.ndarray:
+        return self._system.trace_records(0)
 
     def request_stop(self) -> None:
         """Ask a running `run` to return at its next chunk boundary (safe from signal handlers)."""
@@ -220,7 +253,7 @@ class Machine:
     def stats(self) -> dict:
         """Counters of the run so far, under gem5-like names."""
         instret, cycle = self._system.counters(0)
-        return {
+        stats = {
             "sim_insts": instret,
             "sim_cycles": cycle,
             "ipc": instret / cycle if cycle else 0.0,
@@ -228,3 +261,38 @@ class Machine:
             "syscalls": dict(sorted(self.kernel.syscall_counts.items())),
             "decode_cache_pages": self._system.code_pages,
         }
+        pipeline = self._system.pipeline_stats(0)
+        if pipeline["cycles"]:
+            stats["cpu"] = _pipeline_stats(pipeline)
+        return stats
+
+
+def _pipeline_stats(raw: dict) -> dict:
+    """The out-of-order core's counters under gem5-like names."""
+    cycles, committed = raw["cycles"], raw["committed"]
+    issued = raw["unit_issued"]
+    stats = {
+        "numCycles": cycles,
+        "committedInsts": committed,
+        "ipc": committed / cycles if cycles else 0.0,
+        "fetch.insts": raw["fetched"],
+        "rename.renamedInsts": raw["renamed"],
+        "iq.issuedInsts": raw["issued"],
+        "squashedInsts": raw["squashed"],
+        "branchPred.committed": {name: int(n) for name, n in zip(BRANCH_CLASS_NAMES, raw["branches"]) if n},
+        "branchPred.mispredicted": {name: int(n) for name, n in zip(BRANCH_CLASS_NAMES, raw["mispredicts"]) if n},
+        "rename.ROBFullEvents": raw["stall_rob_full"],
+        "rename.IQFullEvents": raw["stall_iq_full"],
+        "rename.LQFullEvents": raw["stall_lq_full"],
+        "rename.SQFullEvents": raw["stall_sq_full"],
+        "rename.fullRegistersEvents": raw["stall_no_regs"],
+        "rename.fetchStarvedCycles": raw["fetch_starved"],
+        "iq.issuedByUnit": {name: int(n) for name, n in zip(UNIT_NAMES, issued) if n},
+        "lsq.memOrderViolations": raw["mem_order_violations"],
+        "lsq.forwardedLoads": raw["loads_forwarded"],
+        "lsq.loadReplays": raw["load_replays"],
+        "commit.serialInsts": raw["serial_executed"],
+    }
+    branches = int(raw["branches"].sum())
+    stats["branchPred.mispredictRate"] = int(raw["mispredicts"].sum()) / branches if branches else 0.0
+    return stats

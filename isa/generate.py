@@ -62,9 +62,9 @@ def render() -> str:
     ]
     out += [f"    {row.enum_name} = {row.index}  # {row.name}" for row in rows]
     out += [f"    OP_ILLEGAL = {illegal}", f"    OP_COUNT = {illegal + 1}", ""]
-    out += ["", "cdef enum Format:"]
+    out += ["", "cdef enum:  # Format"]
     out += [f"    FMT_{fmt} = {i}" for i, fmt in enumerate(FORMATS)]
-    out += ["", "", "cdef enum Unit:"]
+    out += ["", "", "cdef enum:  # Unit"]
     out += [f"    UNIT_{unit.upper()} = {i}" for i, unit in enumerate(UNITS)]
     out += [
         "",

@@ -81,7 +81,7 @@ cdef enum Op:
     OP_COUNT = 69
 
 
-cdef enum Format:
+cdef enum:  # Format
     FMT_R = 0
     FMT_I = 1
     FMT_S = 2
@@ -90,7 +90,7 @@ cdef enum Format:
     FMT_J = 5
 
 
-cdef enum Unit:
+cdef enum:  # Unit
     UNIT_ALU = 0
     UNIT_BRANCH = 1
     UNIT_LOAD = 2

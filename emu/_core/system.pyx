@@ -17,13 +17,78 @@ from libc.string cimport memset
 from emu._core.decode cimport Decoded
 from emu._core.functional cimport run_functional
 from emu._core.hart cimport Hart
+from emu._core.bpred cimport BRANCH_CLASS_COUNT, PRED_BIMODAL, PRED_GSHARE, PRED_STATIC, PRED_TAGE
 from emu._core.memory cimport PAGE_SHIFT, PhysMem, free_code_pages
-from emu._core.traps cimport STOP_BUDGET, STOP_TRAP
+from emu._core.ooo cimport (MDP_CONSERVATIVE, MDP_SPECULATE, MDP_WAIT, NUM_UNITS, CoreParams,
+                            OoOCore, TraceRecord, ooo_free, ooo_init, run_ooo)
+from emu._core.opcodes cimport (UNIT_ALU, UNIT_AMO, UNIT_BRANCH, UNIT_CSR, UNIT_DIV, UNIT_LOAD,
+                                UNIT_MUL, UNIT_STORE, UNIT_SYSTEM)
+from emu._core.traps cimport STOP_BUDGET, STOP_DEADLOCK, STOP_INVARIANT, STOP_TRAP
 
 cnp.import_array()
 
 STOP_REASON_BUDGET = STOP_BUDGET
 STOP_REASON_TRAP = STOP_TRAP
+STOP_REASON_DEADLOCK = STOP_DEADLOCK
+STOP_REASON_INVARIANT = STOP_INVARIANT
+
+#: Names of the functional-unit classes (opcodes.pxd Unit) and branch classes
+#: (bpred.pxd BranchClass), indexing the per-class statistics arrays.
+UNIT_NAMES = ("alu", "branch", "load", "store", "mul", "div", "amo", "csr", "system")
+BRANCH_CLASS_NAMES = ("none", "conditional", "jump", "call", "return", "indirect", "indirect_call")
+
+#: dtype of the pipeline-trace records (ooo.pxd TraceRecord), one per instruction.
+TRACE_DTYPE = np.dtype([("seq", np.uint64), ("pc", np.uint32), ("word", np.uint32),
+                        ("fetch", np.uint64), ("rename", np.uint64), ("issue", np.uint64),
+                        ("complete", np.uint64), ("end", np.uint64), ("flushed", np.uint8)],
+                       align=True)
+
+_PREDICTOR_KINDS = {"static": PRED_STATIC, "bimodal": PRED_BIMODAL, "gshare": PRED_GSHARE,
+                    "tage": PRED_TAGE}
+_MEMORY_DEPENDENCE = {"wait": MDP_WAIT, "speculate": MDP_SPECULATE,
+                      "conservative": MDP_CONSERVATIVE}
+
+
+cdef CoreParams core_params(object config) except *:
+    """The C parameters of a CoreConfig (emu/config.py), converted once."""
+    cdef CoreParams p
+    memset(&p, 0, sizeof(p))
+    p.fetch_width = config.fetch_width
+    p.rename_width = config.rename_width
+    p.issue_width = config.issue_width
+    p.commit_width = config.commit_width
+    p.fetch_queue = config.fetch_queue
+    p.frontend_depth = config.frontend_depth
+    p.rob_entries = config.rob_entries
+    p.iq_entries = config.iq_entries
+    p.lq_entries = config.lq_entries
+    p.sq_entries = config.sq_entries
+    p.phys_regs = config.phys_regs
+    for unit, count, latency in (
+            (UNIT_ALU, config.alu_units, config.alu_latency),
+            (UNIT_BRANCH, config.branch_units, config.branch_latency),
+            (UNIT_LOAD, config.load_ports, 1),
+            (UNIT_STORE, config.store_ports, 1),
+            (UNIT_MUL, config.mul_units, config.mul_latency),
+            (UNIT_DIV, config.div_units, config.div_latency),
+            (UNIT_AMO, 1, config.serial_latency),
+            (UNIT_CSR, 1, config.serial_latency),
+            (UNIT_SYSTEM, 1, config.serial_latency)):
+        p.units[unit] = count
+        p.latency[unit] = latency
+    p.memory_latency = config.memory_latency
+    p.serial_latency = config.serial_latency
+    p.memory_dependence = _MEMORY_DEPENDENCE[config.memory_dependence]
+    p.wait_table_bits = config.wait_table_bits
+    p.deadlock_cycles = config.deadlock_cycles
+    p.check_invariants = config.check_invariants
+    p.bp.kind = _PREDICTOR_KINDS[config.predictor]
+    p.bp.table_bits = config.predictor_table_bits
+    p.bp.history_bits = config.predictor_history_bits
+    p.bp.btb_entries = config.btb_entries
+    p.bp.btb_ways = config.btb_ways
+    p.bp.ras_entries = config.ras_entries
+    return p
 
 #: Bytes of the register file that the `regs` view shows: x0..x31.
 _REGS_BYTES = 32 * 4
@@ -37,6 +102,7 @@ cdef class System:
     cdef readonly int nharts
     cdef readonly object ram            # numpy uint8 array: the guest RAM
     cdef object _hart_bytes             # numpy uint8 array holding the Hart structs
+    cdef OoOCore* cores                 # per hart: the out-of-order core, once configured
 
     def __cinit__(self, uint32_t ram_base, uint32_t ram_size, int harts, uint32_t time_divider):
         cdef int i
@@ -67,8 +133,33 @@ cdef class System:
             self.harts[i].time_divider = time_divider
 
     def __dealloc__(self):
+        cdef int i
+        if self.cores != NULL:
+            for i in range(self.nharts):
+                ooo_free(&self.cores[i])
+            free(self.cores)
         free_code_pages(&self.mem)
         free(self.mem.code_pages)
+
+    def configure_ooo(self, config):
+        """Build every hart's out-of-order core from a CoreConfig (learned state starts cold)."""
+        cdef CoreParams p = core_params(config)
+        cdef int i
+        if self.cores == NULL:
+            self.cores = <OoOCore*>calloc(self.nharts, sizeof(OoOCore))
+            if self.cores == NULL:
+                raise MemoryError()
+        else:
+            for i in range(self.nharts):
+                ooo_free(&self.cores[i])
+        for i in range(self.nharts):
+            ooo_init(&self.cores[i], p)
+
+    cdef OoOCore* _core(self, int hart) except NULL:
+        self._hart(hart)
+        if self.cores == NULL:
+            raise RuntimeError("the out-of-order core is not configured (configure_ooo)")
+        return &self.cores[hart]
 
     cdef Hart* _hart(self, int hart) except NULL:
         if not 0 <= hart < self.nharts:
@@ -89,13 +180,75 @@ cdef class System:
         cdef uint32_t i
         return sum(1 for i in range(self.mem.npages) if self.mem.code_pages[i] != NULL)
 
-    def run(self, int hart, uint64_t budget):
-        """Run `hart` for at most `budget` instructions; returns STOP_REASON_*."""
+    def run(self, int hart, uint64_t budget, bint detailed=False):
+        """Run `hart` for at most `budget` instructions on the functional core, or on the
+        out-of-order core when `detailed`; returns STOP_REASON_*."""
         cdef Hart* h = self._hart(hart)
+        cdef OoOCore* core = self._core(hart) if detailed else NULL
         cdef int stop
         with nogil:
-            stop = run_functional(h, &self.mem, budget)
+            if core != NULL:
+                stop = run_ooo(core, h, &self.mem, budget)
+            else:
+                stop = run_functional(h, &self.mem, budget)
         return stop
+
+    def pipeline_stats(self, int hart):
+        """The out-of-order core's counters: numbers, and numpy arrays per unit/branch class."""
+        cdef OoOCore* c = self._core(hart)
+        s = c.stats
+        return {
+            "cycles": s.cycles, "committed": s.committed, "fetched": s.fetched,
+            "renamed": s.renamed, "issued": s.issued, "squashed": s.squashed,
+            "branches": np.array([s.branches[i] for i in range(BRANCH_CLASS_COUNT)], np.uint64),
+            "mispredicts": np.array([s.mispredicts[i] for i in range(BRANCH_CLASS_COUNT)], np.uint64),
+            "stall_rob_full": s.stall_rob_full, "stall_iq_full": s.stall_iq_full,
+            "stall_lq_full": s.stall_lq_full, "stall_sq_full": s.stall_sq_full,
+            "stall_no_regs": s.stall_no_regs, "fetch_starved": s.fetch_starved,
+            "unit_issued": np.array([s.unit_issued[i] for i in range(NUM_UNITS)], np.uint64),
+            "mem_order_violations": s.mem_order_violations,
+            "loads_forwarded": s.loads_forwarded, "load_replays": s.load_replays,
+            "serial_executed": s.serial_executed,
+        }
+
+    def pipeline_dump(self, int hart):
+        """A text picture of the out-of-order core's state (for deadlock reports)."""
+        cdef OoOCore* c = self._core(hart)
+        cdef uint32_t age, slot
+        lines = [f"cycle {c.now}: rob {c.rob.count}/{c.rob.size}, iq {c.iq.count}/{c.iq.capacity}, "
+                 f"lq {c.lsq.lq_count}, sq {c.lsq.sq_count}, fetch queue {c.fe.count}, "
+                 f"free regs {c.rn.free_count}, executing {c.inflight_count}, fetch pc {c.fe.pc:#x}"
+                 f"{' (stopped)' if c.fe.stopped else ''}"]
+        for age in range(min(c.rob.count, 16)):
+            slot = (c.rob.head + age) % c.rob.size
+            e = c.rob.entries[slot]
+            lines.append(f"  rob[{slot}] seq {e.seq} pc {e.pc:#010x} word {e.d.word:#010x} "
+                         f"state {e.state} pending {e.pending} psrc {e.psrc1},{e.psrc2} "
+                         f"pdst {e.pdst} exception {e.exception}")
+        return "\n".join(lines)
+
+    def start_trace(self, int hart, uint64_t start, uint64_t count):
+        """Record a pipeline trace of the instructions from the start-th commit (counted over
+        the core's life) for `count` commits, flushed wrong-path work included."""
+        cdef OoOCore* c = self._core(hart)
+        cdef uint64_t capacity = count * 8 + 1024
+        free(c.trace.records)
+        c.trace.records = <TraceRecord*>calloc(capacity, sizeof(TraceRecord))
+        if c.trace.records == NULL:
+            raise MemoryError()
+        c.trace.capacity = <uint32_t>capacity
+        c.trace.count = 0
+        c.trace.start = c.retired_total + start
+        c.trace.limit = c.retired_total + start + count
+
+    def trace_records(self, int hart):
+        """The recorded trace as a numpy structured array (TRACE_DTYPE), oldest end first."""
+        cdef OoOCore* c = self._core(hart)
+        if c.trace.records == NULL:
+            return np.zeros(0, TRACE_DTYPE)
+        assert TRACE_DTYPE.itemsize == sizeof(TraceRecord)
+        data = bytes((<char*>c.trace.records)[:c.trace.count * sizeof(TraceRecord)])
+        return np.frombuffer(data, TRACE_DTYPE).copy()
 
     def regs(self, int hart):
         """Writable numpy uint32 view of x0..x31 (a write to x0 is ignored by the core)."""

@@ -8,6 +8,8 @@ exception codes, so the kernel and the manual (isa/README.md) use one numbering.
 cdef enum Stop:
     STOP_BUDGET = 0     # the instruction budget ran out
     STOP_TRAP = 1       # an exception: see trap_cause / trap_value
+    STOP_DEADLOCK = 2   # the out-of-order core committed nothing for too long (a bug)
+    STOP_INVARIANT = 3  # an out-of-order invariant check failed (a bug)
 
 
 cdef enum Cause:

@@ -1,0 +1,53 @@
+"""The front end: fetch along the predicted path into the fetch queue.
+
+Each cycle fetch reads up to `width` instructions from the decode cache, asks the
+branch predictor (bpred.pxd) for every control-transfer instruction's next pc, and
+stops the group at a predicted-taken transfer. Entries become visible to rename
+`depth` cycles after fetch (the decode/rename pipeline stages in between), which is
+where the mispredict penalty comes from. A fetch outside RAM enqueues one entry that
+carries the fault and stops fetch until the back end redirects it.
+"""
+
+from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
+
+from emu._core.bpred cimport BPredCheckpoint, BranchPredictor
+from emu._core.decode cimport Decoded
+from emu._core.memory cimport PhysMem
+
+
+cdef struct FetchEntry:
+    uint32_t pc
+    uint32_t pred_next      # predicted next pc
+    Decoded d
+    uint8_t bclass          # BranchClass
+    int32_t fault           # CAUSE_FETCH_ACCESS / CAUSE_FETCH_MISALIGNED, or -1
+    uint64_t fetch_cycle
+    uint64_t ready_cycle    # first cycle rename may take it
+    BPredCheckpoint cp
+
+
+cdef struct FrontEnd:
+    FetchEntry* entries     # the fetch queue, a ring
+    uint32_t size
+    uint32_t head
+    uint32_t count
+    uint32_t width          # instructions fetched per cycle
+    uint32_t depth          # cycles from fetch to rename
+    uint32_t pc             # next fetch address
+    uint8_t stopped         # after a fetch fault, until redirect()
+    BranchPredictor bp
+
+
+cdef int frontend_init(FrontEnd* fe, uint32_t queue_size, uint32_t width, uint32_t depth) except -1
+cdef void frontend_free(FrontEnd* fe) noexcept nogil
+cdef void frontend_redirect(FrontEnd* fe, uint32_t pc) noexcept nogil
+cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, uint64_t now) noexcept nogil
+
+
+cdef inline FetchEntry* frontend_peek(FrontEnd* fe) noexcept nogil:
+    return &fe.entries[fe.head]
+
+
+cdef inline void frontend_pop(FrontEnd* fe) noexcept nogil:
+    fe.head = fe.head + 1 if fe.head + 1 < fe.size else 0
+    fe.count -= 1

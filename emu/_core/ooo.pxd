@@ -1,0 +1,117 @@
+"""The cycle-level out-of-order core: its parameters, statistics, trace and state.
+
+The structures it is built from each have their own file pair: fetch (front end and
+branch prediction), rename (map table, free list, physical registers), rob, iq,
+lsq. ooo.pyx holds the stages and the cycle that runs them commit-first,
+fetch-last, so nothing is used in the cycle it is produced (write-back wakes
+consumers before issue in the same cycle: that is the bypass network).
+"""
+
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+
+from emu._core.bpred cimport BRANCH_CLASS_COUNT, BPredParams
+from emu._core.fetch cimport FrontEnd
+from emu._core.hart cimport Hart
+from emu._core.iq cimport IssueQueue
+from emu._core.lsq cimport LoadStoreQueue
+from emu._core.memory cimport PhysMem
+from emu._core.rename cimport RenameState
+from emu._core.rob cimport Rob
+
+cdef enum:
+    NUM_UNITS = 9           # Unit classes in opcodes.pxd
+
+cdef enum MemoryDependence:
+    MDP_WAIT = 0            # speculate; a load that once violated waits (wait bit)
+    MDP_SPECULATE = 1       # always speculate
+    MDP_CONSERVATIVE = 2    # never issue a load before older store addresses are known
+
+
+cdef struct CoreParams:
+    uint32_t fetch_width
+    uint32_t rename_width
+    uint32_t issue_width
+    uint32_t commit_width
+    uint32_t fetch_queue
+    uint32_t frontend_depth
+    uint32_t rob_entries
+    uint32_t iq_entries
+    uint32_t lq_entries
+    uint32_t sq_entries
+    uint32_t phys_regs
+    uint32_t units[NUM_UNITS]       # functional units per class (issue slots per cycle)
+    uint32_t latency[NUM_UNITS]     # execute latency per class (loads: address generation)
+    uint32_t memory_latency         # fixed load-to-use latency of memory
+    uint32_t serial_latency         # cycles of an instruction executed at the ROB head
+    uint32_t memory_dependence      # MemoryDependence
+    uint32_t wait_table_bits
+    uint64_t deadlock_cycles
+    uint8_t check_invariants
+    BPredParams bp
+
+
+cdef struct PipelineStats:
+    uint64_t cycles
+    uint64_t committed
+    uint64_t fetched
+    uint64_t renamed
+    uint64_t issued
+    uint64_t squashed                       # renamed, then thrown away
+    uint64_t branches[BRANCH_CLASS_COUNT]   # committed, by BranchClass
+    uint64_t mispredicts[BRANCH_CLASS_COUNT]
+    uint64_t stall_rob_full                 # rename cycles lost to each missing resource
+    uint64_t stall_iq_full
+    uint64_t stall_lq_full
+    uint64_t stall_sq_full
+    uint64_t stall_no_regs
+    uint64_t fetch_starved                  # rename found nothing ready to take
+    uint64_t unit_issued[NUM_UNITS]         # instructions issued per unit class
+    uint64_t mem_order_violations
+    uint64_t loads_forwarded
+    uint64_t load_replays                   # loads that tried to issue and had to wait
+    uint64_t serial_executed
+
+
+cdef struct TraceRecord:
+    uint64_t seq
+    uint32_t pc
+    uint32_t word
+    uint64_t fetch_cycle
+    uint64_t rename_cycle
+    uint64_t issue_cycle                    # 0 when never issued
+    uint64_t complete_cycle                 # 0 when never completed
+    uint64_t end_cycle                      # commit or flush
+    uint8_t flushed
+
+
+cdef struct PipelineTrace:
+    TraceRecord* records                    # NULL when not tracing
+    uint32_t capacity
+    uint32_t count
+    uint64_t start                          # record from this committed instruction on ...
+    uint64_t limit                          # ... until this many are committed in all
+    uint64_t base_cycle                     # the run's cycle 0 on the machine's clock
+
+
+cdef struct OoOCore:
+    CoreParams p
+    FrontEnd fe
+    Rob rob
+    RenameState rn
+    IssueQueue iq
+    LoadStoreQueue lsq
+    uint32_t* inflight          # ROB slots executing, waiting for their done_cycle
+    uint32_t inflight_count
+    uint64_t* div_free_at       # per divider: first cycle it accepts a new divide
+    uint64_t now                # cycle within the current run
+    uint64_t next_seq
+    uint64_t last_commit_cycle
+    uint64_t retired_total      # committed instructions over all runs (for trace windows)
+    PipelineStats stats
+    PipelineTrace trace
+
+
+cdef int ooo_init(OoOCore* c, CoreParams p) except -1
+cdef void ooo_free(OoOCore* c) noexcept nogil
+cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogil
+cdef bint ooo_invariants_hold(OoOCore* c) noexcept nogil
