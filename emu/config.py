@@ -137,7 +137,7 @@ class CoreConfig:
                  f"not {self.memory_dependence!r}")
         _require(1 <= self.wait_table_bits <= 20,
                  f"wait_table_bits must be between 1 and 20, not {self.wait_table_bits}")
-        _require(self.deadlock_cycles >= 1000, f"deadlock_cycles must be at least 1000, not {self.deadlock_cycles}")
+        _require(self.deadlock_cycles >= 100, f"deadlock_cycles must be at least 100, not {self.deadlock_cycles}")
 
 
 @dataclass(frozen=True)

@@ -124,8 +124,9 @@ cdef inline void tage_lookup(Tage* t, uint32_t pc, uint64_t history, TageLookup*
                        ^ fold_history(history, length, TAGE_INDEX_BITS))
                       & ((1U << TAGE_INDEX_BITS) - 1))
         # Two different foldings, so the tag does not repeat the index's hash of the history.
-        r.tag[i] = <uint8_t>(pcbits ^ fold_history(history, length, TAGE_TAG_BITS)
-                             ^ (fold_history(history, length, TAGE_TAG_BITS - 1) << 1))
+        r.tag[i] = <uint8_t>((pcbits ^ fold_history(history, length, TAGE_TAG_BITS)
+                              ^ (fold_history(history, length, TAGE_TAG_BITS - 1) << 1))
+                             & ((1U << TAGE_TAG_BITS) - 1))
     r.provider = -1
     r.alt = -1
     for i in range(TAGE_TABLES - 1, -1, -1):

@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from hypothesis import strategies as st
 
-from emu.config import CPU_MODELS, MachineConfig
+from emu.config import CPU_MODELS, MEMORY_DEPENDENCE, PREDICTORS, CoreConfig, MachineConfig
 from isa import table
 
 DATA_SYMBOL = "data_region"
@@ -430,8 +430,38 @@ def programs(max_items: int = 16, max_loop_iterations: int = 6,
 #: Strategies for MachineConfig fields; a field not listed keeps its default. The
 #: memory_size moves the initial stack pointer (the stack starts at the top of RAM),
 #: so pin it when comparing the state two configurations end in.
+@st.composite
+def core_configs(draw: typing.Callable, check_invariants: bool = False) -> CoreConfig:
+    """Valid out-of-order core configurations: widths 1-8, tiny to large queues (tiny
+    ones exercise every full-structure stall), every predictor and memory-dependence
+    policy, short and long latencies."""
+    width = st.integers(1, 8)
+    queue = st.sampled_from((1, 2, 4, 8, 16, 64, 256))
+    rob = draw(st.sampled_from((4, 8, 16, 32, 64, 128, 256)))
+    return CoreConfig(
+        fetch_width=draw(width), rename_width=draw(width), issue_width=draw(width),
+        commit_width=draw(width), fetch_queue=draw(queue), frontend_depth=draw(st.integers(1, 8)),
+        rob_entries=rob, iq_entries=draw(queue), lq_entries=draw(queue), sq_entries=draw(queue),
+        phys_regs=draw(st.sampled_from((33, 34, 40, 64, 160, 300))),
+        alu_units=draw(st.integers(1, 4)), alu_latency=draw(st.integers(1, 3)),
+        branch_units=draw(st.integers(1, 2)), branch_latency=draw(st.integers(1, 3)),
+        mul_units=draw(st.integers(1, 2)), mul_latency=draw(st.integers(1, 5)),
+        div_units=draw(st.integers(1, 2)), div_latency=draw(st.integers(1, 40)),
+        load_ports=draw(st.integers(1, 2)), store_ports=draw(st.integers(1, 2)),
+        memory_latency=draw(st.integers(1, 10)), serial_latency=draw(st.integers(1, 4)),
+        predictor=draw(st.sampled_from(PREDICTORS)),
+        predictor_table_bits=draw(st.integers(1, 12)),
+        predictor_history_bits=draw(st.integers(1, 16)),
+        btb_entries=draw(st.sampled_from((1, 4, 64, 512))), btb_ways=1,
+        ras_entries=draw(st.sampled_from((1, 2, 16))),
+        memory_dependence=draw(st.sampled_from(MEMORY_DEPENDENCE)),
+        check_invariants=check_invariants,
+    )
+
+
 CONFIG_FIELD_STRATEGIES: dict[str, st.SearchStrategy] = {
     "memory_size": st.sampled_from((1 << 20, 4 << 20, 16 << 20, 64 << 20)),
+    "core": core_configs(),
     "cpu": st.sampled_from(CPU_MODELS),
     "seed": st.integers(0, (1 << 32) - 1),
     "timebase_hz": st.sampled_from((1_000_000, 10_000_000)),
