@@ -89,7 +89,8 @@ class CoreConfig:
     load_ports: int = param(2, "loads issued per cycle")
     store_ports: int = param(1, "stores issued per cycle")
     memory_latency: int = param(3, "load-to-use cycles of the fixed-latency memory")
-    serial_latency: int = param(1, "cycles an AMO, LR/SC, CSR or fence takes at the ROB head")
+    serial_latency: int = param(1, "cycles an AMO, LR/SC or CSR read takes at the ROB head "
+                                   "(atomics add the memory latency)")
     predictor: str = param("gshare", f"branch direction predictor, one of {', '.join(PREDICTORS)}")
     predictor_table_bits: int = param(12, "log2 of the predictor's counter-table entries")
     predictor_history_bits: int = param(12, "global history bits gshare uses")

@@ -20,7 +20,7 @@ import numpy as np
 from emu import loader
 from emu._core.system import (BRANCH_CLASS_NAMES, STOP_REASON_DEADLOCK, STOP_REASON_INVARIANT,
                               STOP_REASON_TRAP, UNIT_NAMES, System)
-from emu.config import CPU_MODELS, MachineConfig
+from emu.config import CPU_MODELS, CoreConfig, MachineConfig
 from emu.kernel import Kernel, Outcome, Trap
 
 #: Instructions per entry into the core when no budget limits it: large enough that
@@ -263,11 +263,11 @@ class Machine:
         }
         pipeline = self._system.pipeline_stats(0)
         if pipeline["cycles"]:
-            stats["cpu"] = _pipeline_stats(pipeline)
+            stats["cpu"] = _pipeline_stats(pipeline, self.config.core)
         return stats
 
 
-def _pipeline_stats(raw: dict) -> dict:
+def _pipeline_stats(raw: dict, core: CoreConfig) -> dict:
     """The out-of-order core's counters under gem5-like names."""
     cycles, committed = raw["cycles"], raw["committed"]
     issued = raw["unit_issued"]
@@ -293,6 +293,10 @@ def _pipeline_stats(raw: dict) -> dict:
         "lsq.loadReplays": raw["load_replays"],
         "commit.serialInsts": raw["serial_executed"],
     }
+    units = {"alu": core.alu_units, "branch": core.branch_units, "load": core.load_ports,
+             "store": core.store_ports, "mul": core.mul_units, "div": core.div_units}
+    stats["iq.fuUtilisation"] = {name: int(n) / (cycles * units[name])
+                                 for name, n in zip(UNIT_NAMES, issued) if name in units and cycles}
     branches = int(raw["branches"].sum())
     stats["branchPred.mispredictRate"] = int(raw["mispredicts"].sum()) / branches if branches else 0.0
     return stats

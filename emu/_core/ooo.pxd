@@ -14,6 +14,7 @@ from emu._core.fetch cimport FrontEnd
 from emu._core.hart cimport Hart
 from emu._core.iq cimport IssueQueue
 from emu._core.lsq cimport LoadStoreQueue
+from emu._core.memlat cimport MemoryTiming
 from emu._core.memory cimport PhysMem
 from emu._core.rename cimport RenameState
 from emu._core.rob cimport Rob
@@ -41,7 +42,7 @@ cdef struct CoreParams:
     uint32_t phys_regs
     uint32_t units[NUM_UNITS]       # functional units per class (issue slots per cycle)
     uint32_t latency[NUM_UNITS]     # execute latency per class (loads: address generation)
-    uint32_t memory_latency         # fixed load-to-use latency of memory
+    MemoryTiming memory             # how long loads and atomics take (memlat.pxd)
     uint32_t serial_latency         # cycles of an instruction executed at the ROB head
     uint32_t memory_dependence      # MemoryDependence
     uint32_t wait_table_bits

@@ -31,6 +31,7 @@ from emu._core.iq cimport iq_clear_ready, iq_free, iq_init, iq_oldest_ready, iq_
 from emu._core.lsq cimport (FORWARD_BLOCKED, FORWARD_FULL, LoadEntry, StoreEntry,
                             lq_slot, lsq_forward, lsq_free, lsq_init, lsq_older_stores_known,
                             lsq_reset, lsq_violation, sq_slot, wait_index)
+from emu._core.memlat cimport ACCESS_ATOMIC, ACCESS_LOAD, access_latency
 from emu._core.memory cimport ACCESS_OK, load, ram_offset, store
 from emu._core.opcodes cimport *
 from emu._core.rename cimport (MAX_WAITERS, rename_add_waiter, rename_allocate, rename_free,
@@ -194,13 +195,13 @@ cdef void execute_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
             else:
                 e.result = 1
             h.reserved = 0
-    elif unit_of(op) == UNIT_AMO:
+    elif op_unit(op) == UNIT_AMO:
         cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
         if cause == ACCESS_OK:
             store(mem, addr, 4, sem_amo(op, value, h.x[e.d.rs2]))
             wrote_memory = True
             e.result = value
-    elif unit_of(op) == UNIT_CSR:
+    elif op_unit(op) == UNIT_CSR:
         if sem_csr_writes(op == OP_CSRRW or op == OP_CSRRWI, e.d.rs1) or not (
                 0xc00U <= (csr & ~0x80U) <= 0xc02U):
             e.exception = CAUSE_ILLEGAL_INSTRUCTION
@@ -219,13 +220,11 @@ cdef void execute_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
     e.state = ROB_EXECUTING
     e.issue_cycle = c.now
     e.done_cycle = c.now + c.p.serial_latency
+    if op_unit(op) == UNIT_AMO:
+        e.done_cycle += access_latency(&c.p.memory, h.hart_id, addr, ACCESS_ATOMIC, c.now)
     c.inflight[c.inflight_count] = rob_slot(&c.rob, 0)
     c.inflight_count += 1
     c.stats.serial_executed += 1
-
-
-cdef inline uint8_t unit_of(uint8_t op) noexcept nogil:
-    return op_unit(op)
 
 
 cdef void squash_from_seq(OoOCore* c, uint64_t seq) noexcept nogil:
@@ -411,7 +410,7 @@ cdef int execute(OoOCore* c, PhysMem mem, RobEntry* e, uint64_t* violation) noex
     if e.unit == UNIT_LOAD:
         if execute_load(c, mem, e, a + imm) < 0:
             return -1
-        return c.p.latency[UNIT_LOAD] + c.p.memory_latency - 1
+        return c.p.latency[UNIT_LOAD] - 1 + access_latency(&c.p.memory, 0, a + imm, ACCESS_LOAD, c.now)
     if e.unit == UNIT_STORE:
         seq = execute_store(c, mem, e, a + imm, b)
         if seq and (violation[0] == 0 or seq < violation[0]):

@@ -18,6 +18,7 @@ from emu._core.decode cimport Decoded
 from emu._core.functional cimport run_functional
 from emu._core.hart cimport Hart
 from emu._core.bpred cimport BRANCH_CLASS_COUNT, PRED_BIMODAL, PRED_GSHARE, PRED_STATIC, PRED_TAGE
+from emu._core.memlat cimport MEM_FIXED
 from emu._core.memory cimport PAGE_SHIFT, PhysMem, free_code_pages
 from emu._core.ooo cimport (MDP_CONSERVATIVE, MDP_SPECULATE, MDP_WAIT, NUM_UNITS, CoreParams,
                             OoOCore, TraceRecord, ooo_free, ooo_init, run_ooo)
@@ -76,7 +77,8 @@ cdef CoreParams core_params(object config) except *:
             (UNIT_SYSTEM, 1, config.serial_latency)):
         p.units[unit] = count
         p.latency[unit] = latency
-    p.memory_latency = config.memory_latency
+    p.memory.model = MEM_FIXED
+    p.memory.fixed_latency = config.memory_latency
     p.serial_latency = config.serial_latency
     p.memory_dependence = _MEMORY_DEPENDENCE[config.memory_dependence]
     p.wait_table_bits = config.wait_table_bits
