@@ -5,7 +5,8 @@ branch predictor (bpred.pxd) for every control-transfer instruction's next pc, a
 stops the group at a predicted-taken transfer. Entries become visible to rename
 `depth` cycles after fetch (the decode/rename pipeline stages in between), which is
 where the mispredict penalty comes from. A fetch outside RAM enqueues one entry that
-carries the fault and stops fetch until the back end redirects it.
+carries the fault and stops fetch until the back end redirects it; so does an ecall or
+ebreak, which always traps.
 """
 
 from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
@@ -34,7 +35,7 @@ cdef struct FrontEnd:
     uint32_t width          # instructions fetched per cycle
     uint32_t depth          # cycles from fetch to rename
     uint32_t pc             # next fetch address
-    uint8_t stopped         # after a fetch fault, until redirect()
+    uint8_t stopped         # after a fetch fault, ecall or ebreak, until redirect()
     BranchPredictor bp
 
 

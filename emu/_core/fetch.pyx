@@ -5,7 +5,7 @@ from libc.stdlib cimport calloc, free
 from emu._core.bpred cimport BR_NONE, bp_checkpoint, bp_predict, branch_class
 from emu._core.decode cimport Decoded
 from emu._core.memory cimport fetch_decoded
-from emu._core.opcodes cimport FMT_B, FMT_J, op_format
+from emu._core.opcodes cimport FMT_B, FMT_J, OP_EBREAK, OP_ECALL, op_format
 from emu._core.traps cimport CAUSE_FETCH_ACCESS, CAUSE_FETCH_MISALIGNED
 
 
@@ -62,6 +62,12 @@ cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, uint64_t now) noexcept nogi
         if e.fault >= 0:
             e.d.op = 0
             e.pred_next = pc
+            fe.stopped = 1
+            break
+        if e.d.op == OP_ECALL or e.d.op == OP_EBREAK:
+            # Always traps: fetching on would only run ahead into code the trap
+            # discards (and scribble on the return-address stack).
+            e.pred_next = pc + 4
             fe.stopped = 1
             break
         e.bclass = branch_class(e.d.op, e.d.rd, e.d.rs1)
