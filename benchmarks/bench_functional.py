@@ -17,14 +17,14 @@ computation) built for rv32ima with riscv64-unknown-elf-gcc. One table, five par
    time to create a Machine.
 
 Every emulator's result is checked against another's (output, exit code, registers)
-and the check is printed beside the number; a mismatch does not stop the run.
+and the check is printed beside the number; a mismatch does not stop the run. The
+workloads, the timed runs and the Unicorn guest come from common.py, which
+bench_ooo.py shares.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -35,29 +35,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import (ROOT, WORKLOAD_C, EmuRun, GuestImage, Table, UnicornGuest, Workload, agreement,
+                    assembly_workload, compile_riscv, goal_text, host_description,
+                    loaded_machine, run_emu, run_hooked_unicorn, unicorn_version)
 
-import emu  # noqa: E402  (after the repository root is on sys.path)
-
-BENCH_S = ROOT / "programs" / "bench.s"
-WORKLOAD_C = ROOT / "benchmarks" / "workload.c"
-C_RUNTIME = ROOT / "programs" / "c"            # crt0.s, syscalls.c/.h of the C programs
-RISCV_GCC = "riscv64-unknown-elf-gcc"
-RISCV_CFLAGS = ["-march=rv32ima", "-mabi=ilp32", "-static", "-nostdlib", "-nostartfiles",
-                "-ffreestanding", "-O2"]
-#: The `.equ REPEAT, n` line of bench.s, which sets its number of rounds.
-REPEAT_LINE = re.compile(r"^(\s*\.equ\s+REPEAT\s*,\s*)(\d+)", re.MULTILINE)
+import emu  # noqa: E402  (common put the repository root on sys.path)
 
 RAM_BYTES = 256 << 20
+#: Every part runs this machine: the functional core with 256 MiB of guest RAM.
+CONFIG = emu.MachineConfig(memory_size=RAM_BYTES)
 GOAL_MIPS = 300
 GOAL_RSS_MIB = 400
 GOAL_CREATE_S = 1.0
 #: Below this many seconds a native run is start-up noise (as in --quick): no slowdown.
 NATIVE_RESOLUTION = 1e-3
-
-SYS_WRITE, SYS_EXIT, SYS_EXIT_GROUP = 64, 93, 94
-ECALL_FROM_U = 8
 
 
 @dataclass(frozen=True)
@@ -75,90 +66,19 @@ FULL = Scale(repeat=1560, runs=3, hook_count=3_000_000, native_runs=30, samples=
 QUICK = Scale(repeat=20, runs=1, hook_count=200_000, native_runs=3, samples=5)
 
 
-@dataclass(frozen=True)
-class Workload:
-    description: str
-    elf: bytes
-    argv: tuple[str, ...]
-    rounds: int         # REPEAT of bench.s, or the repeat argument of workload.c
-
-
-@dataclass(frozen=True)
-class EmuRun:
-    seconds: float      # best host time of `Machine.run`
-    instructions: int
-    stdout: bytes
-    exit_code: int | None
-
-
-class Table:
-    """Rows of (measurement, host seconds, MIPS, comparison, goal, check), printed as they come."""
+class FunctionalTable(Table):
+    """Rows of (measurement, host seconds, MIPS, comparison, goal, check)."""
 
     COLUMNS = (("measurement", 56), ("host s", 9), ("MIPS", 8), ("compared", 17),
                ("goal", 19), ("check", 0))
 
-    def __init__(self) -> None:
-        print("  ".join(f"{name:<{width}}" for name, width in self.COLUMNS).rstrip())
-        print("-" * 150)
-
     def row(self, measurement: str, seconds: float | None = None, mips: float | None = None,
             compared: str = "", goal: str = "", check: str = "") -> None:
-        cells = (measurement, "" if seconds is None else f"{seconds:9.4f}",
-                 "" if mips is None else f"{mips:8.1f}", compared, goal, check)
-        print("  ".join(f"{cell:<{width}}" for cell, (_, width) in zip(cells, self.COLUMNS)).rstrip(),
-              flush=True)
-
-    def section(self, title: str) -> None:
-        print(title, flush=True)
+        self.print_cells((measurement, "" if seconds is None else f"{seconds:9.4f}",
+                          "" if mips is None else f"{mips:8.1f}", compared, goal, check))
 
 
-def goal_text(met: bool, goal: str) -> str:
-    return f"{goal} {'met' if met else 'MISSED'}"
-
-
-def agreement(same: bool, what: str) -> str:
-    return f"{what} {'match' if same else 'MISMATCH'}"
-
-
-# ---- building the workloads ---------------------------------------------------------
-
-def assembly_workload(repeat: int | None, workdir: Path) -> tuple[Workload | None, str]:
-    """programs/bench.s through isa.assembler (REPEAT set to `repeat` unless None), or why not."""
-    if not BENCH_S.exists():
-        return None, f"{BENCH_S.relative_to(ROOT)} does not exist"
-    source = BENCH_S.read_text()
-    match = REPEAT_LINE.search(source)
-    if match is None:
-        return None, "bench.s has no `.equ REPEAT, n` line"
-    path = BENCH_S
-    if repeat is not None and repeat != int(match.group(2)):
-        # The copy sits in a directory of its own beside a copy of lib/, so its
-        # `.include "lib/print.s"` resolves whichever directory the assembler searches.
-        shutil.copytree(BENCH_S.parent / "lib", workdir / "lib", dirs_exist_ok=True)
-        path = workdir / BENCH_S.name
-        path.write_text(REPEAT_LINE.sub(lambda m: f"{m.group(1)}{repeat}", source, count=1))
-    try:
-        from isa.assembler import assemble_file
-        elf = assemble_file(str(path))
-    except Exception as err:  # any failure of the assembler means: use the C workload
-        detail = f": {err}" if str(err) else ""
-        return None, f"isa.assembler cannot assemble it ({type(err).__name__}{detail})"
-    rounds = int(match.group(2)) if path is BENCH_S else repeat
-    return Workload(f"programs/bench.s via isa.assembler, REPEAT={rounds}", elf, ("bench",),
-                    rounds), ""
-
-
-def compile_riscv(repeat: int, workdir: Path) -> tuple[Workload | None, str]:
-    """benchmarks/workload.c for rv32ima, or why not."""
-    if shutil.which(RISCV_GCC) is None:
-        return None, f"{RISCV_GCC} not found"
-    output = workdir / "workload.rv32.elf"
-    subprocess.run([RISCV_GCC, *RISCV_CFLAGS, f"-I{C_RUNTIME}", str(C_RUNTIME / "crt0.s"),
-                    str(C_RUNTIME / "syscalls.c"), str(WORKLOAD_C), "-lgcc", "-o", str(output)],
-                   check=True)
-    return Workload(f"benchmarks/workload.c (rv32ima -O2), repeat {repeat}",
-                    output.read_bytes(), ("workload", str(repeat)), repeat), ""
-
+# ---- native -------------------------------------------------------------------------
 
 def compile_native(workdir: Path) -> Path | None:
     """benchmarks/workload.c for the host, or None without a C compiler."""
@@ -169,124 +89,6 @@ def compile_native(workdir: Path) -> Path | None:
     subprocess.run([compiler, "-O2", "-o", str(output), str(WORKLOAD_C)], check=True)
     return output
 
-
-# ---- emu ----------------------------------------------------------------------------
-
-def new_machine() -> emu.Machine:
-    return emu.Machine(emu.MachineConfig(memory_size=RAM_BYTES))
-
-
-def run_emu(workload: Workload, runs: int) -> EmuRun:
-    """Best of `runs` runs, each on a freshly created and loaded machine (cold decode cache)."""
-    best = None
-    for _ in range(runs):
-        machine = new_machine()
-        machine.load(workload.elf, argv=workload.argv)
-        started = time.perf_counter()
-        result = machine.run()
-        seconds = time.perf_counter() - started
-        if best is None or seconds < best.seconds:
-            best = EmuRun(seconds, result.instructions, machine.stdout, result.exit_code)
-        del machine
-    return best
-
-
-# ---- Unicorn ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class GuestImage:
-    """The state emu's loader left: mapped ranges with their bytes, registers, pc."""
-
-    ranges: list[tuple[int, bytes]]     # page-aligned (address, contents)
-    regs: list[int]                     # x0..x31
-    pc: int
-
-    @classmethod
-    def of(cls, machine: emu.Machine) -> "GuestImage":
-        """The program's segments (page-rounded) and the stack region, as emu set them up."""
-        page = 4096
-        config = machine.config
-        spans = [(s.vaddr & -page, (s.vaddr + s.memsz + page - 1) & -page)
-                 for s in machine.program.segments]
-        spans.append((config.ram_end - config.stack_size, config.ram_end))
-        merged: list[list[int]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        return cls([(start, machine.read_memory(start, end - start)) for start, end in merged],
-                   [int(r) for r in machine.regs], machine.pc)
-
-
-class UnicornGuest:
-    """One Unicorn RV32 CPU started from a GuestImage; ecalls for write and exit are served."""
-
-    def __init__(self, image: GuestImage, per_instruction_hook: bool = False):
-        from unicorn import UC_ARCH_RISCV, UC_HOOK_CODE, UC_HOOK_INTR, UC_MODE_RISCV32, Uc
-        from unicorn import riscv_const as rc
-
-        self._rc = rc
-        self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
-        for address, contents in image.ranges:
-            self.uc.mem_map(address, len(contents))
-            self.uc.mem_write(address, contents)
-        for number in range(1, 32):
-            self.uc.reg_write(rc.UC_RISCV_REG_X0 + number, image.regs[number])
-        self.entry = image.pc
-        self.output: dict[int, bytearray] = {}
-        self.exit_code: int | None = None
-        self.failure: str | None = None
-        self.uc.hook_add(UC_HOOK_INTR, self._interrupt)
-        if per_instruction_hook:
-            self.uc.hook_add(UC_HOOK_CODE, on_instruction)
-
-    def _interrupt(self, uc, intno: int, _user_data) -> None:
-        rc = self._rc
-        number = uc.reg_read(rc.UC_RISCV_REG_A7)
-        if intno == ECALL_FROM_U and number == SYS_WRITE:
-            fd, buf, count = (uc.reg_read(r) for r in (rc.UC_RISCV_REG_A0, rc.UC_RISCV_REG_A1,
-                                                      rc.UC_RISCV_REG_A2))
-            self.output.setdefault(fd, bytearray()).extend(uc.mem_read(buf, count))
-            uc.reg_write(rc.UC_RISCV_REG_A0, count)    # Unicorn resumes after the ecall
-            return
-        if intno == ECALL_FROM_U and number in (SYS_EXIT, SYS_EXIT_GROUP):
-            status = uc.reg_read(rc.UC_RISCV_REG_A0)
-            self.exit_code = status - (1 << 32) if status & (1 << 31) else status
-        else:
-            self.failure = (f"exception {intno} (a7={number}) at "
-                            f"{uc.reg_read(rc.UC_RISCV_REG_PC):#x}")
-        uc.emu_stop()
-
-    def run(self, count: int = 0) -> float:
-        """Run from the entry (at most `count` instructions unless 0); the host seconds taken."""
-        started = time.perf_counter()
-        self.uc.emu_start(self.entry, 0xFFFFFFFF, count=count)
-        return time.perf_counter() - started
-
-    @property
-    def stdout(self) -> bytes:
-        return bytes(self.output.get(1, b""))
-
-    def registers(self) -> tuple[list[int], int]:
-        rc = self._rc
-        return ([self.uc.reg_read(rc.UC_RISCV_REG_X0 + n) for n in range(32)],
-                self.uc.reg_read(rc.UC_RISCV_REG_PC))
-
-
-def on_instruction(uc, address, size, user_data) -> None:
-    """The per-instruction hook a Python user would write: it does nothing."""
-
-
-def unicorn_version() -> str | None:
-    try:
-        import unicorn
-    except ImportError:
-        return None
-    return unicorn.__version__
-
-
-# ---- native -------------------------------------------------------------------------
 
 def run_native(executable: Path, repeat: int, runs: int) -> tuple[float, bytes]:
     """Best wall time of `runs` runs minus the best of an empty run (process start-up)."""
@@ -346,22 +148,10 @@ def median_seconds(action: Callable[[], object], samples: int) -> float:
 
 # ---- the parts of the table ----------------------------------------------------------
 
-def host_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, Python {platform.python_version()}, unicorn {unicorn_version() or 'absent'}"
-
-
-def emu_part(table: Table, workload: Workload, scale: Scale,
+def emu_part(table: FunctionalTable, workload: Workload, scale: Scale,
              native_output: bytes | None) -> EmuRun:
     table.section("1. emu functional core")
-    run = run_emu(workload, scale.runs)
+    run = run_emu(CONFIG, workload, scale.runs)
     mips = run.instructions / run.seconds / 1e6
     if native_output is not None:
         check = agreement(run.stdout == native_output and run.exit_code == 0, "output vs native C:")
@@ -372,7 +162,7 @@ def emu_part(table: Table, workload: Workload, scale: Scale,
     return run
 
 
-def unicorn_parts(table: Table, workload: Workload, emu_run: EmuRun, scale: Scale) -> None:
+def unicorn_parts(table: FunctionalTable, workload: Workload, emu_run: EmuRun, scale: Scale) -> None:
     """Parts 2 and 3: the same ELF from the same initial state under Unicorn."""
     table.section("2. Unicorn (JIT), only the ecall hook")
     if unicorn_version() is None:
@@ -381,9 +171,7 @@ def unicorn_parts(table: Table, workload: Workload, emu_run: EmuRun, scale: Scal
         table.row("skipped: unicorn is not installed")
         return
     emu_mips = emu_run.instructions / emu_run.seconds / 1e6
-    machine = new_machine()
-    machine.load(workload.elf, argv=workload.argv)
-    image = GuestImage.of(machine)
+    image = GuestImage.of(loaded_machine(CONFIG, workload))
 
     best, guest = None, None
     for _ in range(scale.runs):
@@ -399,20 +187,14 @@ def unicorn_parts(table: Table, workload: Workload, emu_run: EmuRun, scale: Scal
               agreement(same, "output+exit vs emu:") + (f" ({guest.failure})" if guest.failure else ""))
 
     table.section("3. Unicorn with a per-instruction Python hook")
-    # Stop well before the end, so the count is exact and no exit intervenes.
-    count = min(scale.hook_count, emu_run.instructions // 2)
-    hooked = UnicornGuest(image, per_instruction_hook=True)
-    seconds = hooked.run(count)
-    machine.run(max_instructions=count)
-    regs, pc = hooked.registers()
-    same = hooked.failure is None and regs == [int(r) for r in machine.regs] and pc == machine.pc
-    hook_mips = count / seconds / 1e6
-    table.row(f"unicorn + UC_HOOK_CODE, {count / 1e6:.1f}M instructions", seconds, hook_mips,
-              f"emu/hooked {emu_mips / hook_mips:.0f}", "",
-              agreement(same, f"regs+pc vs emu after {count:,}:"))
+    hooked = run_hooked_unicorn(loaded_machine(CONFIG, workload), scale.hook_count,
+                                emu_run.instructions)
+    table.row(f"unicorn + UC_HOOK_CODE, {hooked.instructions / 1e6:.1f}M instructions",
+              hooked.seconds, hooked.mips, f"emu/hooked {emu_mips / hooked.mips:.0f}", "",
+              agreement(hooked.same, f"regs+pc vs emu after {hooked.instructions:,}:"))
 
 
-def native_part(table: Table, c_workload: Workload | None, c_reason: str, emu_run: EmuRun,
+def native_part(table: FunctionalTable, c_workload: Workload | None, c_reason: str, emu_run: EmuRun,
                 workload: Workload, native: tuple[float, bytes] | None, repeat: int,
                 scale: Scale) -> None:
     table.section("4. C workload: native -O2 vs emu")
@@ -423,7 +205,7 @@ def native_part(table: Table, c_workload: Workload | None, c_reason: str, emu_ru
     if c_workload is None:
         table.row(f"emu: skipped, {c_reason}")
         return
-    run = emu_run if workload is c_workload else run_emu(c_workload, scale.runs)
+    run = emu_run if workload is c_workload else run_emu(CONFIG, c_workload, scale.runs)
     if native is None:
         check, compared = f"exit {run.exit_code}, output not checked", ""
     else:
@@ -434,21 +216,16 @@ def native_part(table: Table, c_workload: Workload | None, c_reason: str, emu_ru
               run.seconds, run.instructions / run.seconds / 1e6, compared, "", check)
 
 
-def memory_part(table: Table, workload: Workload, workdir: Path, scale: Scale) -> None:
+def memory_part(table: FunctionalTable, workload: Workload, workdir: Path, scale: Scale) -> None:
     table.section(f"5. memory and start-up, {RAM_BYTES >> 20} MiB of guest RAM")
     rss = peak_rss_mib(workload, workdir)
     table.row(f"peak RSS, fresh process running the workload: {rss:.0f} MiB",
               goal=goal_text(rss < GOAL_RSS_MIB, f"< {GOAL_RSS_MIB} MiB"))
-    create = median_seconds(new_machine, scale.samples)
+    create = median_seconds(lambda: emu.Machine(CONFIG), scale.samples)
     table.row(f"Machine() creation, median of {scale.samples}", create,
               goal=goal_text(create < GOAL_CREATE_S, f"< {GOAL_CREATE_S:.0f} s"))
 
-    def create_and_load() -> emu.Machine:
-        machine = new_machine()
-        machine.load(workload.elf, argv=workload.argv)
-        return machine
-
-    load = median_seconds(create_and_load, scale.samples)
+    load = median_seconds(lambda: loaded_machine(CONFIG, workload), scale.samples)
     table.row(f"Machine() + load of the workload, median of {scale.samples}", load)
 
 
@@ -477,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workload: {workload.description}")
         if asm is None:
             print(f"  (not programs/bench.s: {asm_reason})")
-        table = Table()
+        table = FunctionalTable()
         emu_run = emu_part(table, workload, scale, native[1] if native else None)
         unicorn_parts(table, workload, emu_run, scale)
         native_part(table, c_workload, c_reason, emu_run, workload, native, repeat, scale)

@@ -276,12 +276,14 @@ class HookedRun:
         return self.instructions / self.seconds / 1e6
 
 
-def run_hooked_unicorn(reference: emu.Machine, count: int) -> HookedRun:
-    """Unicorn with `on_instruction` hooked, for `count` instructions from the state of
-    `reference` (a loaded emu machine, not yet run), which then runs as many itself.
+def run_hooked_unicorn(reference: emu.Machine, limit: int, program_instructions: int) -> HookedRun:
+    """Unicorn with `on_instruction` hooked, from the state of `reference` (a loaded emu
+    machine, not yet run), which then runs as many instructions itself.
 
-    Choose `count` well below the program's length, so it is exact and no exit intervenes.
+    It runs `limit` instructions, or half the program when that is shorter: well before
+    the end, so the count is exact and no exit intervenes.
     """
+    count = min(limit, program_instructions // 2)
     hooked = UnicornGuest(GuestImage.of(reference), per_instruction_hook=True)
     seconds = hooked.run(count)
     reference.run(max_instructions=count)
