@@ -2,24 +2,44 @@
 
 This module owns the command line: argument parsing, turning every expected
 failure (bad file, bad config, assembly errors) into one clear message and exit
-status 1 instead of a traceback, live progress while a long run goes on, and a
-clean stop with the statistics so far on Ctrl-C.
+status 1 instead of a traceback, live progress while a long run goes on, a clean
+stop with the statistics so far on Ctrl-C, and where a pipeline trace goes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import os
 import signal
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
-from emu.config import ConfigError, MachineConfig, describe
+from emu.config import CPU_MODELS, ConfigError, CoreConfig, MachineConfig, describe
 from emu.loader import LoadError
 
 #: Seconds a run must last before live progress appears on a terminal.
 PROGRESS_AFTER = 2.0
+
+#: --config names of the out-of-order core's fields start with this.
+CORE_PREFIX = "core."
+
+#: --window when not given: a Kanata file, and a text diagram that fits a terminal.
+DEFAULT_WINDOW = {"file": (0, 1000), "text": (0, 30)}
+
+#: Most commits one trace records: the core reserves 8 records per commit for wrong-path
+#: work, and Kanata takes ~300 bytes per instruction, so a million is already ~0.5 GB.
+MAX_WINDOW = 1_000_000
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True,
+             "0": False, "false": False, "no": False, "off": False}
+
+
+class _OptionError(Exception):
+    """A command-line option that cannot be used as given."""
 
 
 def _error(message: str) -> int:
@@ -36,17 +56,83 @@ def _load_source(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
-def _format_stats(stats: dict, prefix: str = "") -> list[str]:
-    lines = []
+def _field_value(name: str, f: dataclasses.Field, text: str) -> object:
+    """The value of config field `f` (--config `name`) from its text; the config
+    validates it."""
+    if f.type in ("bool", bool):
+        if text.lower() not in _BOOLEANS:
+            raise ConfigError(f"{name} must be true or false, not {text!r}")
+        return _BOOLEANS[text.lower()]
+    if f.type in ("int", int):
+        try:
+            return int(text, 0)
+        except ValueError:
+            return text
+    return text
+
+
+def _machine_config(items: list[str], cpu: str | None) -> MachineConfig:
+    """The MachineConfig of the --config NAME=VALUE items (core.NAME for CoreConfig
+    fields) and --cpu."""
+    fields = {f.name: f for f in dataclasses.fields(MachineConfig) if f.name != "core"}
+    core_fields = {f.name: f for f in dataclasses.fields(CoreConfig)}
+    machine: dict[str, object] = {}
+    core: dict[str, object] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise ConfigError(f"expected NAME=VALUE, got {item!r}")
+        short = name.removeprefix(CORE_PREFIX)
+        known, values = (core_fields, core) if name.startswith(CORE_PREFIX) else (fields, machine)
+        if short not in known:
+            raise ConfigError(f"unknown field {name!r} (see `emu run --help`)")
+        values[short] = _field_value(name, known[short], text)
+    if cpu is not None:
+        machine["cpu"] = cpu
+    try:
+        core_config = CoreConfig(**core)
+    except ConfigError as err:
+        raise ConfigError(f"core: {err}") from None
+    return MachineConfig(**machine, core=core_config)
+
+
+def _pipeline_window(args: argparse.Namespace, cpu: str) -> tuple[int, int] | None:
+    """(start, count) of the commits to trace, or None without --pipeview."""
+    if args.pipeview is None:
+        if args.window is not None:
+            raise _OptionError("--window needs --pipeview")
+        return None
+    if cpu != "ooo":
+        raise _OptionError("--pipeview needs the out-of-order core: add --cpu ooo")
+    if args.window is None:
+        return DEFAULT_WINDOW["text" if args.pipeview == "-" else "file"]
+    start, sep, count = args.window.partition(":")
+    if sep and start.isdecimal() and count.isdecimal() and 1 <= int(count) <= MAX_WINDOW:
+        return int(start), int(count)
+    raise _OptionError(f"--window must be START:COUNT with START >= 0 and "
+                       f"1 <= COUNT <= {MAX_WINDOW}, not {args.window!r}")
+
+
+def _flat_stats(stats: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """(dotted name, text) of every number in nested dicts, lists and numpy values."""
+    rows = []
     for key, value in stats.items():
         name = f"{prefix}{key}"
+        if hasattr(value, "tolist"):        # numpy scalars and arrays
+            value = value.tolist()
+        if isinstance(value, list):
+            value = dict(enumerate(value))
         if isinstance(value, dict):
-            lines += _format_stats({str(k): v for k, v in value.items()}, name + ".")
-        elif isinstance(value, float):
-            lines.append(f"{name:<40} {value:.6f}")
+            rows += _flat_stats(value, name + ".")
         else:
-            lines.append(f"{name:<40} {value}")
-    return lines
+            rows.append((name, f"{value:.6f}" if isinstance(value, float) else str(value)))
+    return rows
+
+
+def _format_stats(stats: dict) -> list[str]:
+    rows = _flat_stats(stats)
+    width = max((len(name) for name, _ in rows), default=0)
+    return [f"{name:<{width}}  {text}" for name, text in rows]
 
 
 class _Progress:
@@ -68,13 +154,32 @@ class _Progress:
             print(file=sys.stderr)
 
 
+def _write_pipeview(machine, destination: TextIO | None, window: tuple[int, int]) -> None:
+    """The recorded trace as a Kanata log into `destination`, or as a text diagram on
+    stderr when it is None."""
+    from emu.pipeview import text_diagram, write_kanata
+
+    records = machine.pipeline_trace()
+    if destination is None:
+        print(text_diagram(records, max_instructions=len(records)), end="", file=sys.stderr)
+        return
+    write_kanata(records, destination)
+    if len(records) == 0:
+        print(f"emu: no instruction committed in the pipeline window {window[0]}:{window[1]}",
+              file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from emu.machine import Machine
 
     try:
-        config = MachineConfig(**dict(args.config or []))
-    except (ConfigError, TypeError) as err:
+        config = _machine_config(args.config or [], args.cpu)
+    except ConfigError as err:
         return _error(f"bad configuration: {err}")
+    try:
+        window = _pipeline_window(args, config.cpu)
+    except _OptionError as err:
+        return _error(str(err))
     from isa.assembler import AssemblyError
 
     try:
@@ -90,17 +195,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         machine.load(elf, argv=[args.file, *args.args])
     except LoadError as err:
         return _error(f"{args.file}: {err}")
-    progress = _Progress() if sys.stderr.isatty() else None
-    previous = signal.signal(signal.SIGINT, lambda *_: machine.request_stop())
-    started = time.perf_counter()
-    try:
-        result = machine.run(args.max_insts, progress=progress)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if progress:
-            progress.finish()
-    elapsed = time.perf_counter() - started
-    sys.stdout.flush()
+    trace_file = None
+    if window is not None and args.pipeview != "-":
+        try:    # before the run, which may be long
+            trace_file = open(args.pipeview, "w", encoding="utf-8")
+        except OSError as err:
+            return _error(f"cannot write {args.pipeview}: {err.strerror}")
+    with trace_file or contextlib.nullcontext():
+        if window is not None:
+            machine.trace_pipeline(*window)
+        result, elapsed = _run(machine, args.max_insts)
+        sys.stdout.flush()
+        if window is not None:
+            _write_pipeview(machine, trace_file, window)
     if result.reason == "fault":
         print(f"emu: guest killed by {signal.Signals(result.signal).name}: {result.trap}",
               file=sys.stderr)
@@ -127,14 +234,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config_item(text: str) -> tuple[str, int | str]:
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+def _run(machine, max_instructions: int | None):
+    """Run with live progress on a terminal and Ctrl-C as a clean stop; (result, seconds)."""
+    progress = _Progress() if sys.stderr.isatty() else None
+    previous = signal.signal(signal.SIGINT, lambda *_: machine.request_stop())
+    started = time.perf_counter()
     try:
-        return key, int(value, 0)
-    except ValueError:
-        return key, value
+        result = machine.run(max_instructions, progress=progress)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if progress:
+            progress.finish()
+    return result, time.perf_counter() - started
+
+
+def _describe_fields(config_class: type, prefix: str = "") -> list[str]:
+    rows = [(prefix + name, default, help) for name, default, help in describe(config_class)
+            if not dataclasses.is_dataclass(default)]
+    width = max(len(name) for name, _, _ in rows)
+    return [f"  {name:<{width}}  {help} (default {default!r})" for name, default, help in rows]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,18 +260,32 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("asm", help="assemble a .s file into an ELF executable", add_help=False)
     sub.add_parser("disasm", help="disassemble an ELF executable or raw binary", add_help=False)
-    run = sub.add_parser("run", help="run an ELF executable or .s file",
-                         epilog="configuration fields (--config NAME=VALUE):\n" + "\n".join(
-                             f"  {name:<14} {help} (default {default!r})"
-                             for name, default, help in describe()),
+    epilog = "\n".join([
+        "configuration fields (--config NAME=VALUE):", *_describe_fields(MachineConfig), "",
+        f"out-of-order core fields (--config {CORE_PREFIX}NAME=VALUE, used with --cpu ooo):",
+        *_describe_fields(CoreConfig, CORE_PREFIX)])
+    run = sub.add_parser("run", help="run an ELF executable or .s file", epilog=epilog,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("file", help="program: an ELF executable, or assembly (.s) to assemble first")
     run.add_argument("args", nargs="*", help="arguments for the program (after --)")
     run.add_argument("--max-insts", type=int, default=None, metavar="N",
                      help="stop after N instructions")
     run.add_argument("--stats", action="store_true", help="print statistics on stderr at the end")
-    run.add_argument("--config", "-c", action="append", type=_config_item, metavar="NAME=VALUE",
-                     help="set a machine configuration field (repeatable)")
+    run.add_argument("--config", "-c", action="append", metavar="NAME=VALUE",
+                     help=f"set a configuration field, {CORE_PREFIX}NAME for the out-of-order "
+                          "core (repeatable; fields below)")
+    run.add_argument("--cpu", choices=CPU_MODELS,
+                     help="core model (overrides --config cpu=...): the fast functional core "
+                          "or the cycle-level out-of-order core")
+    run.add_argument("--pipeview", metavar="FILE",
+                     help="record the out-of-order pipeline (needs --cpu ooo): write a Kanata "
+                          "log for the Konata viewer to FILE, or with - draw a text diagram "
+                          "on stderr")
+    run.add_argument("--window", metavar="START:COUNT",
+                     help="what --pipeview records: COUNT committed instructions from the "
+                          "START-th the core commits (system calls not counted); default "
+                          f"{':'.join(map(str, DEFAULT_WINDOW['file']))}, "
+                          f"{':'.join(map(str, DEFAULT_WINDOW['text']))} with -")
     run.set_defaults(func=cmd_run)
     return parser
 

@@ -114,7 +114,7 @@ cdef void trace_end(OoOCore* c, RobEntry* e, bint flushed) noexcept nogil:
     r.word = e.d.word
     r.fetch_cycle = base + e.fetch_cycle
     r.rename_cycle = base + e.rename_cycle
-    r.issue_cycle = base + e.issue_cycle if e.state != ROB_WAITING else 0
+    r.issue_cycle = base + e.issue_cycle if e.issue_cycle else 0
     r.complete_cycle = base + e.done_cycle if e.state == ROB_DONE else 0
     r.end_cycle = base + c.now
     r.flushed = flushed
@@ -577,6 +577,9 @@ cdef void stage_rename(OoOCore* c) noexcept nogil:
             e.old_pdst = c.rn.rat[f.d.rd]
             e.pdst = rename_allocate(&c.rn)
             c.rn.rat[f.d.rd] = e.pdst
+        if f.fault >= 0 or f.d.op == OP_ILLEGAL or f.d.op == OP_ECALL or f.d.op == OP_EBREAK \
+                or f.d.op == OP_FENCE or f.d.op == OP_FENCE_TSO or f.d.op == OP_FENCE_I:
+            e.done_cycle = c.now    # complete at rename: nothing to execute
         if f.fault >= 0:
             e.exception = f.fault
             e.tval = f.pc
@@ -665,6 +668,7 @@ cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogi
     cdef PhysMem mem = m[0]
     cdef int stop = STOP_BUDGET
     cdef uint64_t committed_before
+    cdef uint32_t age
     h.x[0] = 0
     start_run(c, h)
     if budget == 0:
@@ -685,6 +689,11 @@ cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogi
         if c.now - c.last_commit_cycle > c.p.deadlock_cycles:
             stop = STOP_DEADLOCK
             break
+    # What the run leaves in flight (a trapping instruction included: the kernel, not
+    # the pipeline, finishes it) leaves the trace as flushed.
+    for age in range(c.rob.count):
+        if tracing(c):
+            trace_end(c, &c.rob.entries[rob_slot(&c.rob, age)], True)
     c.now += 1
     c.stats.cycles += c.now
     h.cycle += c.now
