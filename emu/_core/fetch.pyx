@@ -61,6 +61,7 @@ cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, uint64_t now) noexcept nogi
                 e.d = d[0]
         if e.fault >= 0:
             e.d.op = 0
+            e.d.word = 0
             e.pred_next = pc
             fe.stopped = 1
             break
