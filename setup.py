@@ -3,6 +3,7 @@
 Compiler directives live here, in one place. EMU_DEBUG=1 in the environment turns
 on bounds checks, wraparound and initialised-variable checks and builds without
 optimisation, for debugging the core; the default is the fast build.
+EMU_BUILD_ONLY=ooo,fetch (module names) limits a development build to those modules.
 """
 
 import os
@@ -26,6 +27,8 @@ DIRECTIVES = {
 
 CFLAGS = ["-O0", "-g"] if DEBUG else ["-O3"]
 
+ONLY = {name for name in os.environ.get("EMU_BUILD_ONLY", "").split(",") if name}
+
 extensions = [
     Extension(
         f"emu._core.{pyx.stem}",
@@ -35,6 +38,7 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
     for pyx in sorted(Path("emu/_core").glob("*.pyx"))
+    if not ONLY or pyx.stem in ONLY
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES, annotate=DEBUG))
