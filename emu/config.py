@@ -196,3 +196,114 @@ class MachineConfig:
 def describe(config_class: type = MachineConfig) -> list[tuple[str, Any, str]]:
     """(name, default, help) of every field, for `emu run --help-config` and the docs."""
     return [(f.name, f.default, f.metadata.get("help", "")) for f in dataclasses.fields(config_class)]
+
+
+#: Replacement policies a cache can use (emu/_core/repl_*.pxd).
+REPLACEMENT_POLICIES = ("lru", "plru", "random", "srrip")
+
+#: Prefetchers a cache can have (emu/_core/prefetch.pxd).
+PREFETCHERS = ("none", "next_line", "stride")
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """One cache level: geometry, timing, replacement and prefetching.
+
+    Write-back and write-allocate. The defaults are a typical 32 KiB 8-way L1 data cache;
+    `sets` (size / (ways * line_size)) must be a power of two, so 12-way or 48 KiB
+    caches are possible.
+    """
+
+    size: int = param(32 << 10, "bytes of data the cache holds (sets * ways * line_size)")
+    ways: int = param(8, "associativity (1 = direct mapped)")
+    line_size: int = param(64, "bytes per line (a power of two, 4..4096)")
+    hit_latency: int = param(4, "cycles from an access to its data when the line is present")
+    mshrs: int = param(8, "miss status holding registers: outstanding misses before one stalls")
+    replacement: str = param("lru", f"replacement policy, one of {', '.join(REPLACEMENT_POLICIES)}")
+    prefetcher: str = param("none", f"prefetcher, one of {', '.join(PREFETCHERS)}")
+    prefetch_degree: int = param(1, "lines a prefetcher asks for per trigger (1..16)")
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+        _require(_power_of_two(self.line_size) and 4 <= self.line_size <= 4096,
+                 f"line_size must be a power of two between 4 and 4096, not {self.line_size}")
+        _require(self.ways >= 1, f"ways must be at least 1, not {self.ways}")
+        _require(self.size > 0 and self.size % (self.ways * self.line_size) == 0,
+                 f"size ({self.size}) must be a positive multiple of ways * line_size "
+                 f"({self.ways} * {self.line_size})")
+        _require(_power_of_two(self.sets),
+                 f"the number of sets (size / (ways * line_size) = {self.sets}) must be a "
+                 "power of two")
+        _require(self.size <= 1 << 30, f"size must be at most 1 GiB, not {self.size}")
+        _require(1 <= self.hit_latency <= 1000,
+                 f"hit_latency must be between 1 and 1000, not {self.hit_latency}")
+        _require(1 <= self.mshrs <= 256, f"mshrs must be between 1 and 256, not {self.mshrs}")
+        _require(self.replacement in REPLACEMENT_POLICIES,
+                 f"replacement must be one of {', '.join(REPLACEMENT_POLICIES)}, "
+                 f"not {self.replacement!r}")
+        _require(self.replacement != "plru" or (_power_of_two(self.ways) and self.ways <= 64),
+                 f"plru needs a power-of-two number of ways up to 64, not {self.ways}")
+        _require(self.prefetcher in PREFETCHERS,
+                 f"prefetcher must be one of {', '.join(PREFETCHERS)}, not {self.prefetcher!r}")
+        _require(1 <= self.prefetch_degree <= 16,
+                 f"prefetch_degree must be between 1 and 16, not {self.prefetch_degree}")
+
+    @property
+    def sets(self) -> int:
+        return self.size // (self.ways * self.line_size)
+
+    def replace(self, **changes: Any) -> "CacheConfig":
+        """A copy with some fields changed (validated like any config)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class MemoryHierarchyConfig:
+    """The caches and DRAM: per-hart L1I and L1D, a shared L2, an optional shared L3.
+
+    Line sizes may only grow outwards (an L1 line is never larger than an L2 line).
+    """
+
+    l1i: CacheConfig = param(CacheConfig(hit_latency=2, mshrs=4),
+                             "per-hart instruction cache")
+    l1d: CacheConfig = param(CacheConfig(), "per-hart data cache")
+    l2: CacheConfig = param(CacheConfig(size=1 << 20, ways=16, hit_latency=12, mshrs=32),
+                            "shared second-level cache")
+    l3: CacheConfig | None = param(None, "optional shared third-level cache (None: no L3)")
+    inclusive: bool = param(True, "outer levels hold everything the inner ones hold: an L2 "
+                                  "(or L3) eviction removes the line from the levels inside it; "
+                                  "False: non-inclusive (inner copies stay)")
+    dram_latency: int = param(100, "cycles from a read leaving the last cache until its line "
+                                   "arrives, with the DRAM channel idle")
+    dram_bytes_per_cycle: int = param(16, "DRAM channel bandwidth: a line holds the channel for "
+                                          "line_size / dram_bytes_per_cycle cycles (rounded up)")
+    seed: int = param(0, "seed of the random replacement policy (0 <= seed < 2**64)")
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+        for name in ("l1i", "l1d", "l2"):
+            _require(isinstance(getattr(self, name), CacheConfig),
+                     f"{name} must be a CacheConfig, not {type(getattr(self, name)).__name__}")
+        _require(self.l3 is None or isinstance(self.l3, CacheConfig),
+                 f"l3 must be a CacheConfig or None, not {type(self.l3).__name__}")
+        _require(isinstance(self.inclusive, bool),
+                 f"inclusive must be a bool, not {self.inclusive!r}")
+        for inner, outer in (("l1i", "l2"), ("l1d", "l2"), ("l2", "l3")):
+            if getattr(self, outer) is not None:
+                _require(getattr(self, inner).line_size <= getattr(self, outer).line_size,
+                         f"{inner}.line_size ({getattr(self, inner).line_size}) must not exceed "
+                         f"{outer}.line_size ({getattr(self, outer).line_size})")
+        _require(1 <= self.dram_latency <= 100_000,
+                 f"dram_latency must be between 1 and 100000, not {self.dram_latency}")
+        _require(self.dram_bytes_per_cycle >= 1,
+                 f"dram_bytes_per_cycle must be at least 1, not {self.dram_bytes_per_cycle}")
+        _require(0 <= self.seed < 1 << 64, f"seed must be in [0, 2**64), not {self.seed}")
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """The level names, innermost first: l1i, l1d, l2 (and l3)."""
+        return ("l1i", "l1d", "l2") if self.l3 is None else ("l1i", "l1d", "l2", "l3")
+
+    def replace(self, **changes: Any) -> "MemoryHierarchyConfig":
+        """A copy with some fields changed (validated like any config)."""
+        return dataclasses.replace(self, **changes)

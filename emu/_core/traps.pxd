@@ -23,3 +23,6 @@ cdef enum Cause:
     CAUSE_STORE_MISALIGNED = 6
     CAUSE_STORE_ACCESS = 7
     CAUSE_ECALL_U = 8
+    CAUSE_FETCH_PAGE_FAULT = 12  # Sv32 translation (sv32.pxd, ptw.pxd); mtval = the virtual address
+    CAUSE_LOAD_PAGE_FAULT = 13
+    CAUSE_STORE_PAGE_FAULT = 15  # stores, SC and AMOs
