@@ -155,11 +155,16 @@ class MachineConfig:
                                      "brk never grows into it")
     seed: int = param(0, "seed for everything random (AT_RANDOM bytes, later policies)")
     core: CoreConfig = param(CoreConfig(), "the out-of-order core's parameters (used when cpu='ooo')")
+    caches: "MemoryHierarchyConfig | None" = param(
+        None, "the cache hierarchy timing the out-of-order core's memory accesses; "
+              "None: a fixed latency (core.memory_latency)")
 
     def __post_init__(self) -> None:
         _check_fields(self)
         _require(isinstance(self.core, CoreConfig),
                  f"core must be a CoreConfig, not {type(self.core).__name__}")
+        _require(self.caches is None or isinstance(self.caches, MemoryHierarchyConfig),
+                 f"caches must be a MemoryHierarchyConfig or None, not {type(self.caches).__name__}")
         _require(self.memory_size >= 16 * PAGE_SIZE,
                  f"memory_size must be at least 64 KiB, not {self.memory_size}")
         _require(self.memory_size % PAGE_SIZE == 0,

@@ -20,6 +20,7 @@ import numpy as np
 from emu import loader
 from emu._core.system import (BRANCH_CLASS_NAMES, STOP_REASON_DEADLOCK, STOP_REASON_INVARIANT,
                               STOP_REASON_TRAP, UNIT_NAMES, System)
+from emu.cache import CacheStats
 from emu.config import CPU_MODELS, CoreConfig, MachineConfig
 from emu.kernel import Kernel, Outcome, Trap
 
@@ -60,7 +61,7 @@ class Machine:
             raise TypeError(f"config must be a MachineConfig, not {type(self.config).__name__}")
         cfg = self.config
         self._system = System(cfg.ram_base, cfg.memory_size, cfg.harts, cfg.time_divider)
-        self._system.configure_ooo(cfg.core)
+        self._system.configure_ooo(cfg.core, cfg.caches)
         self._cpu = cfg.cpu
         self._captured_out = io.BytesIO() if stdout is None else None
         self._captured_err = io.BytesIO() if stderr is None else None
@@ -264,6 +265,8 @@ class Machine:
         pipeline = self._system.pipeline_stats(0)
         if pipeline["cycles"]:
             stats["cpu"] = _pipeline_stats(pipeline, self.config.core)
+        if self._system.caches is not None:
+            stats["caches"] = CacheStats.from_model(self._system.caches)
         return stats
 
 

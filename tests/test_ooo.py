@@ -259,3 +259,52 @@ def test_no_progress_is_reported_with_a_pipeline_dump():
     m = machine(" li t0, 1\n div t1, t0, t0\n", div_latency=1000, deadlock_cycles=100)
     with pytest.raises(PipelineError, match="no instruction committed.*\n.*rob"):
         m.run()
+
+
+# ---- with the cache hierarchy timing memory ----------------------------------------------
+
+from emu.config import CacheConfig, MemoryHierarchyConfig  # noqa: E402
+
+TINY_CACHES = MemoryHierarchyConfig(
+    l1i=CacheConfig(size=1024, ways=2, line_size=32, hit_latency=1, mshrs=2),
+    l1d=CacheConfig(size=1024, ways=2, line_size=32, hit_latency=2, mshrs=2),
+    l2=CacheConfig(size=4096, ways=4, line_size=32, hit_latency=8, mshrs=4),
+    dram_latency=60)
+
+
+@settings(max_examples=40, deadline=None)
+@given(program=programs(), core=core_configs(check_invariants=True))
+def test_caches_change_timing_but_never_results(program, core):
+    functional = emu.MachineConfig(memory_size=MEMORY)
+    assert_same_state(program, functional,
+                      functional.replace(cpu="ooo", core=core, caches=TINY_CACHES))
+
+
+def test_a_working_set_beyond_the_l1_costs_cycles():
+    def run(span):
+        source = f"""
+            la s0, buf
+            li s1, 20
+        2:  li t0, 0
+        1:  add t1, s0, t0
+            lw t2, 0(t1)
+            addi t0, t0, 32
+            li t3, {span}
+            blt t0, t3, 1b
+            addi s1, s1, -1
+            bnez s1, 2b
+            li a7, 93
+            ecall
+        .data
+        buf: .space 16384
+        """
+        m = emu.Machine(emu.MachineConfig(memory_size=MEMORY, cpu="ooo", caches=TINY_CACHES))
+        m.load(emu.assemble(".globl _start\n_start:\n" + source))
+        r = m.run()
+        return r.cycles / r.instructions, m.stats["caches"]
+
+    fits, fits_stats = run(512)         # half the L1D: misses only on the first pass
+    spills, spills_stats = run(8192)    # twice the L2: every pass misses to DRAM
+    assert fits_stats["l1d"].misses.sum() == 512 // 32
+    assert spills_stats["l2"].misses.sum() >= 20 * 8192 // 32 * 0.9
+    assert spills > 2 * fits

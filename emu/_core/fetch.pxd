@@ -4,7 +4,8 @@ Each cycle fetch reads up to `width` instructions from the decode cache, asks th
 branch predictor (bpred.pxd) for every control-transfer instruction's next pc, and
 stops the group at a predicted-taken transfer. Entries become visible to rename
 `depth` cycles after fetch (the decode/rename pipeline stages in between), which is
-where the mispredict penalty comes from. A fetch outside RAM enqueues one entry that
+where the mispredict penalty comes from. With a cache hierarchy, fetching from a new
+instruction-cache line asks the L1I, and fetch waits until the line is there. A fetch outside RAM enqueues one entry that
 carries the fault and stops fetch until the back end redirects it; so does an ecall or
 ebreak, which always traps.
 """
@@ -13,6 +14,7 @@ from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
 
 from emu._core.bpred cimport BPredCheckpoint, BranchPredictor
 from emu._core.decode cimport Decoded
+from emu._core.memlat cimport MemoryTiming
 from emu._core.memory cimport PhysMem
 
 
@@ -36,13 +38,17 @@ cdef struct FrontEnd:
     uint32_t depth          # cycles from fetch to rename
     uint32_t pc             # next fetch address
     uint8_t stopped         # after a fetch fault, ecall or ebreak, until redirect()
+    uint32_t line_bits      # log2 of the L1I line size (set with the memory timing)
+    uint32_t line           # instruction-cache line last fetched from (+1; 0: none)
+    uint64_t line_ready     # cycle that line's bytes arrive (fetch waits until then)
     BranchPredictor bp
 
 
 cdef int frontend_init(FrontEnd* fe, uint32_t queue_size, uint32_t width, uint32_t depth) except -1
 cdef void frontend_free(FrontEnd* fe) noexcept nogil
 cdef void frontend_redirect(FrontEnd* fe, uint32_t pc) noexcept nogil
-cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, uint64_t now) noexcept nogil
+cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, MemoryTiming* timing, uint32_t hart,
+                          uint64_t now) noexcept nogil
 
 
 cdef inline FetchEntry* frontend_peek(FrontEnd* fe) noexcept nogil:

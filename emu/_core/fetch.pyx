@@ -4,10 +4,10 @@ from libc.stdlib cimport calloc, free
 
 from emu._core.bpred cimport BR_NONE, bp_checkpoint, bp_predict, branch_class
 from emu._core.decode cimport Decoded
+from emu._core.memlat cimport ACCESS_FETCH, MEM_CACHES, access_latency
 from emu._core.memory cimport fetch_decoded
 from emu._core.opcodes cimport FMT_B, FMT_J, OP_EBREAK, OP_ECALL, op_format
 from emu._core.traps cimport CAUSE_FETCH_ACCESS, CAUSE_FETCH_MISALIGNED
-
 
 cdef int frontend_init(FrontEnd* fe, uint32_t queue_size, uint32_t width, uint32_t depth) except -1:
     fe.entries = <FetchEntry*>calloc(queue_size, sizeof(FetchEntry))
@@ -16,6 +16,7 @@ cdef int frontend_init(FrontEnd* fe, uint32_t queue_size, uint32_t width, uint32
     fe.size = queue_size
     fe.width = width
     fe.depth = depth
+    fe.line_bits = 6
     frontend_redirect(fe, 0)
     return 0
 
@@ -31,17 +32,26 @@ cdef void frontend_redirect(FrontEnd* fe, uint32_t pc) noexcept nogil:
     fe.count = 0
     fe.pc = pc
     fe.stopped = 0
+    fe.line = 0
 
 
-cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, uint64_t now) noexcept nogil:
+cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, MemoryTiming* timing, uint32_t hart,
+                          uint64_t now) noexcept nogil:
     """Fetch up to `width` instructions; returns how many entered the queue."""
     cdef uint32_t fetched = 0
-    cdef uint32_t pc, direct_target
+    cdef uint32_t pc, direct_target, line
     cdef FetchEntry* e
     cdef Decoded* d
     cdef uint8_t fmt
     while fetched < fe.width and fe.count < fe.size and not fe.stopped:
         pc = fe.pc
+        if timing.model == MEM_CACHES:
+            line = (pc >> fe.line_bits) + 1
+            if line != fe.line:
+                fe.line = line
+                fe.line_ready = now + access_latency(timing, hart, pc, ACCESS_FETCH, now)
+            if fe.line_ready > now + 1:     # an L1I hit arrives in time for the next stage
+                break
         e = &fe.entries[fe.head + fe.count - (fe.size if fe.head + fe.count >= fe.size else 0)]
         fe.count += 1
         fetched += 1

@@ -26,7 +26,7 @@ L1s snoop with `cache_find`, a store hit on an S line a BusUpgr, and a fill come
 S or E depending on the bus's shared signal.
 """
 
-from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 from emu._core.access cimport ACCESS_KINDS
 from emu._core.cache cimport Cache, CacheParams
@@ -71,3 +71,14 @@ cdef inline uint32_t hierarchy_access(Hierarchy* h, uint32_t hart, uint32_t addr
     usable (a store: until its line is held in M). For callers that know no pc (the
     stride prefetcher then sees one global stream)."""
     return hierarchy_access_pc(h, hart, 0, addr, kind, now)
+
+
+cdef class HierarchyModel:
+    # A Hierarchy owned by a Python object: the trace-driven mode, tests, and the
+    # machine (whose cores time their accesses through &model.h).
+    cdef Hierarchy h
+    cdef bint built
+    cdef int64_t last_cycle         # cycle of the latest access, -1 before the first
+    cdef readonly object config
+    cdef readonly uint32_t harts
+    cdef Cache* _cache(self, str level, uint32_t hart) except NULL

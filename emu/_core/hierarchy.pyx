@@ -354,12 +354,6 @@ cdef class HierarchyModel:
     methods (`stats`, `state`, `set_lines`, `mshrs_busy`) are the slow path, for tests
     and reports. Levels are named "l1i", "l1d" (with a `hart`), "l2" and "l3"."""
 
-    cdef Hierarchy h
-    cdef bint built
-    cdef int64_t last_cycle         # cycle of the latest access, -1 before the first
-    cdef readonly object config
-    cdef readonly uint32_t harts
-
     def __cinit__(self, config, harts=1):
         cdef HierarchyParams params
         hierarchy_params(&params, config, harts)

@@ -79,7 +79,7 @@ cdef struct TraceRecord:
     uint32_t word
     uint64_t fetch_cycle
     uint64_t rename_cycle
-    uint64_t issue_cycle                    # 0 when never issued
+    uint64_t issue_cycle                    # 0 when never issued (cycles are the hart's clock)
     uint64_t complete_cycle                 # 0 when never completed
     uint64_t end_cycle                      # commit or flush
     uint8_t flushed
@@ -91,7 +91,6 @@ cdef struct PipelineTrace:
     uint32_t count
     uint64_t start                          # record from this committed instruction on ...
     uint64_t limit                          # ... until this many are committed in all
-    uint64_t base_cycle                     # the run's cycle 0 on the machine's clock
 
 
 cdef struct OoOCore:
@@ -104,7 +103,9 @@ cdef struct OoOCore:
     uint32_t* inflight          # ROB slots executing, waiting for their done_cycle
     uint32_t inflight_count
     uint64_t* div_free_at       # per divider: first cycle it accepts a new divide
-    uint64_t now                # cycle within the current run
+    uint32_t hart               # the hart this core runs (for the memory hierarchy)
+    uint64_t now                # the current cycle, on the hart's clock
+    uint64_t start_cycle        # the cycle the current run started at
     uint64_t next_seq
     uint64_t last_commit_cycle
     uint64_t retired_total      # committed instructions over all runs (for trace windows)

@@ -31,7 +31,7 @@ from emu._core.iq cimport iq_clear_ready, iq_free, iq_init, iq_oldest_ready, iq_
 from emu._core.lsq cimport (FORWARD_BLOCKED, FORWARD_FULL, LoadEntry, StoreEntry,
                             lq_slot, lsq_forward, lsq_free, lsq_init, lsq_older_stores_known,
                             lsq_reset, lsq_violation, sq_slot, wait_index)
-from emu._core.memlat cimport ACCESS_ATOMIC, ACCESS_LOAD, access_latency
+from emu._core.memlat cimport ACCESS_ATOMIC, ACCESS_LOAD, ACCESS_STORE, access_latency
 from emu._core.memory cimport ACCESS_OK, load, ram_offset, store
 from emu._core.opcodes cimport *
 from emu._core.rename cimport (MAX_WAITERS, rename_add_waiter, rename_allocate, rename_free,
@@ -93,9 +93,9 @@ cdef void start_run(OoOCore* c, Hart* h) noexcept nogil:
     for i in range(c.p.units[UNIT_DIV]):
         c.div_free_at[i] = 0
     frontend_redirect(&c.fe, h.pc)
-    c.now = 0
-    c.last_commit_cycle = 0
-    c.trace.base_cycle = h.cycle
+    c.now = h.cycle
+    c.start_cycle = h.cycle
+    c.last_commit_cycle = h.cycle
 
 
 # ---- the pipeline trace ------------------------------------------------------------------
@@ -107,16 +107,15 @@ cdef inline bint tracing(OoOCore* c) noexcept nogil:
 
 cdef void trace_end(OoOCore* c, RobEntry* e, bint flushed) noexcept nogil:
     cdef TraceRecord* r = &c.trace.records[c.trace.count]
-    cdef uint64_t base = c.trace.base_cycle
     c.trace.count += 1
     r.seq = e.seq
     r.pc = e.pc
     r.word = e.d.word
-    r.fetch_cycle = base + e.fetch_cycle
-    r.rename_cycle = base + e.rename_cycle
-    r.issue_cycle = base + e.issue_cycle if e.issue_cycle else 0
-    r.complete_cycle = base + e.done_cycle if e.state == ROB_DONE else 0
-    r.end_cycle = base + c.now
+    r.fetch_cycle = e.fetch_cycle
+    r.rename_cycle = e.rename_cycle
+    r.issue_cycle = e.issue_cycle
+    r.complete_cycle = e.done_cycle if e.state == ROB_DONE else 0
+    r.end_cycle = c.now
     r.flushed = flushed
 
 
@@ -164,9 +163,9 @@ cdef void restart_at(OoOCore* c, uint32_t keep, uint32_t pc) noexcept nogil:
 cdef inline uint64_t counter(OoOCore* c, Hart* h, uint32_t csr) noexcept nogil:
     cdef uint32_t base = csr & ~0x80U
     if base == CSR_CYCLE:
-        return h.cycle + c.now
+        return c.now
     if base == CSR_TIME:
-        return (h.cycle + c.now) // h.time_divider
+        return c.now // h.time_divider
     return h.instret
 
 
@@ -221,7 +220,7 @@ cdef void execute_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
     e.issue_cycle = c.now
     e.done_cycle = c.now + c.p.serial_latency
     if op_unit(op) == UNIT_AMO:
-        e.done_cycle += access_latency(&c.p.memory, h.hart_id, addr, ACCESS_ATOMIC, c.now)
+        e.done_cycle += access_latency(&c.p.memory, c.hart, addr, ACCESS_ATOMIC, c.now)
     c.inflight[c.inflight_count] = rob_slot(&c.rob, 0)
     c.inflight_count += 1
     c.stats.serial_executed += 1
@@ -260,6 +259,8 @@ cdef int stage_commit(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noex
         if e.unit == UNIT_STORE:
             s = &c.lsq.stores[c.lsq.sq_head]
             store(mem, s.addr, s.width, s.data)
+            # The store buffer hides its latency; the access still moves the caches.
+            access_latency(&c.p.memory, c.hart, s.addr, ACCESS_STORE, c.now)
             c.lsq.sq_head = sq_slot(&c.lsq, 1)
             c.lsq.sq_count -= 1
         elif e.unit == UNIT_LOAD:
@@ -410,7 +411,7 @@ cdef int execute(OoOCore* c, PhysMem mem, RobEntry* e, uint64_t* violation) noex
     if e.unit == UNIT_LOAD:
         if execute_load(c, mem, e, a + imm) < 0:
             return -1
-        return c.p.latency[UNIT_LOAD] - 1 + access_latency(&c.p.memory, 0, a + imm, ACCESS_LOAD, c.now)
+        return c.p.latency[UNIT_LOAD] - 1 + access_latency(&c.p.memory, c.hart, a + imm, ACCESS_LOAD, c.now)
     if e.unit == UNIT_STORE:
         seq = execute_store(c, mem, e, a + imm, b)
         if seq and (violation[0] == 0 or seq < violation[0]):
@@ -681,7 +682,7 @@ cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogi
         stage_writeback(c)
         stage_issue(c, mem)
         stage_rename(c)
-        c.stats.fetched += fetch_stage(&c.fe, mem, c.now)
+        c.stats.fetched += fetch_stage(&c.fe, mem, &c.p.memory, c.hart, c.now)
         if c.p.check_invariants and not ooo_invariants_hold(c):
             stop = STOP_INVARIANT
             break
@@ -695,8 +696,8 @@ cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogi
         if tracing(c):
             trace_end(c, &c.rob.entries[rob_slot(&c.rob, age)], True)
     c.now += 1
-    c.stats.cycles += c.now
-    h.cycle += c.now
+    c.stats.cycles += c.now - c.start_cycle
+    h.cycle = c.now
     # Wrong-path work leaves no trace in the predictor's speculative state.
     if c.rob.count:
         bp_restore(&c.fe.bp, &c.rob.entries[c.rob.head].cp)

@@ -45,7 +45,7 @@ cdef struct RobEntry:
     uint64_t done_cycle     # cycle the result is written back
     uint64_t fetch_cycle    # cycle stamps for statistics and the pipeline trace
     uint64_t rename_cycle
-    uint64_t issue_cycle
+    uint64_t issue_cycle    # 0 until issued
     BPredCheckpoint cp      # predictor state before this instruction's prediction
 
 

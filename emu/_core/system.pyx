@@ -18,7 +18,8 @@ from emu._core.decode cimport Decoded
 from emu._core.functional cimport run_functional
 from emu._core.hart cimport Hart
 from emu._core.bpred cimport BRANCH_CLASS_COUNT, PRED_BIMODAL, PRED_GSHARE, PRED_STATIC, PRED_TAGE
-from emu._core.memlat cimport MEM_FIXED
+from emu._core.hierarchy cimport HierarchyModel
+from emu._core.memlat cimport MEM_CACHES, MEM_FIXED
 from emu._core.memory cimport PAGE_SHIFT, PhysMem, free_code_pages
 from emu._core.ooo cimport (MDP_CONSERVATIVE, MDP_SPECULATE, MDP_WAIT, NUM_UNITS, CoreParams,
                             OoOCore, TraceRecord, ooo_free, ooo_init, run_ooo)
@@ -105,6 +106,7 @@ cdef class System:
     cdef readonly object ram            # numpy uint8 array: the guest RAM
     cdef object _hart_bytes             # numpy uint8 array holding the Hart structs
     cdef OoOCore* cores                 # per hart: the out-of-order core, once configured
+    cdef readonly object caches         # the HierarchyModel timing the cores, or None
 
     def __cinit__(self, uint32_t ram_base, uint32_t ram_size, int harts, uint32_t time_divider):
         cdef int i
@@ -143,9 +145,12 @@ cdef class System:
         free_code_pages(&self.mem)
         free(self.mem.code_pages)
 
-    def configure_ooo(self, config):
-        """Build every hart's out-of-order core from a CoreConfig (learned state starts cold)."""
+    def configure_ooo(self, config, caches=None):
+        """Build every hart's out-of-order core from a CoreConfig (learned state starts
+        cold), timing memory with a fixed latency, or with a cache hierarchy built from
+        the MemoryHierarchyConfig `caches`."""
         cdef CoreParams p = core_params(config)
+        cdef HierarchyModel model
         cdef int i
         if self.cores == NULL:
             self.cores = <OoOCore*>calloc(self.nharts, sizeof(OoOCore))
@@ -154,8 +159,17 @@ cdef class System:
         else:
             for i in range(self.nharts):
                 ooo_free(&self.cores[i])
+        self.caches = None
+        if caches is not None:
+            model = HierarchyModel(caches, self.nharts)
+            self.caches = model
+            p.memory.model = MEM_CACHES
+            p.memory.hierarchy = &model.h
         for i in range(self.nharts):
             ooo_init(&self.cores[i], p)
+            self.cores[i].hart = i
+            if caches is not None:
+                self.cores[i].fe.line_bits = (caches.l1i.line_size - 1).bit_length()
 
     cdef OoOCore* _core(self, int hart) except NULL:
         self._hart(hart)
