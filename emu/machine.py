@@ -94,7 +94,10 @@ class Machine:
                                        elf.num_segments(), cfg.seed)
         self.write_memory(sp, stack)
         program.stack_pointer = sp
-        self._system.reset_hart(0)
+        for hart in range(cfg.harts):
+            self._system.reset_hart(hart)
+            self.stop_hart(hart)
+        self._system.running[0] = 1
         self.regs[2] = sp
         self.pc = program.entry
         self.kernel.start_process(program.brk_start, stack_limit)
@@ -105,44 +108,84 @@ class Machine:
 
     def run(self, max_instructions: int | None = None, *,
             progress: Callable[[int, float], None] | None = None) -> RunResult:
-        """Run hart 0 until the program exits, faults, breaks, or retires max_instructions.
+        """Run the started harts until the program exits, faults, breaks, or retires
+        max_instructions (summed over the harts).
 
+        One hart runs on the fast path; several run together in one global cycle loop.
         `progress(instructions, seconds)` is called between chunks of work, for live
         displays; `request_stop()` (e.g. from a signal handler) ends the run cleanly.
         """
         if max_instructions is not None and max_instructions < 0:
             raise ValueError("max_instructions must be non-negative")
         self._stop_requested = False
-        start_instret, start_cycle = self._system.counters(0)
+        start_instret, start_cycle = self._retired(), self._cycle()
         started = time.perf_counter()
 
         def result(reason: str, outcome: Outcome | None = None, trap: Trap | None = None) -> RunResult:
-            instret, cycle = self._system.counters(0)
             return RunResult(reason, outcome.exit_code if outcome else None,
-                             instret - start_instret, cycle - start_cycle, trap,
+                             self._retired() - start_instret, self._cycle() - start_cycle, trap,
                              outcome.signal if outcome else None)
 
         while True:
-            done = self._system.counters(0)[0] - start_instret
+            done = self._retired() - start_instret
             if max_instructions is not None and done >= max_instructions:
                 return result("limit")
             if self._stop_requested:
                 return result("interrupted")
             budget = CHUNK if max_instructions is None else min(CHUNK, max_instructions - done)
-            stop = self._system.run(0, budget, self._cpu == "ooo")
+            stop, hart = self._run_chunk(budget)
             if stop in (STOP_REASON_DEADLOCK, STOP_REASON_INVARIANT):
                 what = "no instruction committed for too long" if stop == STOP_REASON_DEADLOCK \
                     else "a pipeline invariant failed"
-                raise PipelineError(f"out-of-order core: {what}\n{self._system.pipeline_dump(0)}")
+                raise PipelineError(f"out-of-order core of hart {hart}: {what}\n"
+                                    f"{self._system.pipeline_dump(hart)}")
             if stop == STOP_REASON_TRAP:
-                cause, tval = self._system.trap(0)
-                trap = Trap(cause=cause, pc=self.pc, tval=tval, hart=0)
+                cause, tval = self._system.trap(hart)
+                trap = Trap(cause=cause, pc=self._system.get_pc(hart), tval=tval, hart=hart)
                 self._traps += 1
                 outcome = self.kernel.handle_trap(trap)
                 if outcome is not None:
                     return result(outcome.reason, outcome, trap)
             if progress is not None:
-                progress(self._system.counters(0)[0] - start_instret, time.perf_counter() - started)
+                progress(self._retired() - start_instret, time.perf_counter() - started)
+
+    def _run_chunk(self, budget: int) -> tuple[int, int]:
+        running = self._system.running
+        if running[0] and running.sum() == 1:
+            return self._system.run(0, budget, self._cpu == "ooo"), 0
+        self._system.detailed[:] = self._cpu == "ooo"
+        return self._system.run_all(budget)
+
+    def _retired(self) -> int:
+        return sum(self._system.counters(h)[0] for h in range(self.config.harts))
+
+    def _cycle(self) -> int:
+        return max(self._system.counters(h)[1] for h in range(self.config.harts))
+
+    # ---- harts --------------------------------------------------------------------
+
+    def start_hart(self, hart: int, pc: int, sp: int, args: Sequence[int] = ()) -> None:
+        """Start `hart` at pc with stack pointer sp and a0.. = args; it runs with the
+        others from the next `run` (a thread, before the kernel can make them)."""
+        if not 0 <= hart < self.config.harts:
+            raise IndexError(f"hart {hart} does not exist (this machine has {self.config.harts})")
+        if len(args) > 8:
+            raise ValueError("at most 8 arguments (a0..a7)")
+        self._system.reset_hart(hart)
+        regs = self._system.regs(hart)
+        regs[2] = sp & 0xFFFFFFFF
+        for i, value in enumerate(args):
+            regs[10 + i] = value & 0xFFFFFFFF
+        self._system.set_pc(hart, pc & 0xFFFFFFFF)
+        self._system.running[hart] = 1
+
+    def stop_hart(self, hart: int) -> None:
+        """Take `hart` out of the run (its state stays readable)."""
+        self._system.running[hart] = 0
+
+    @property
+    def running_harts(self) -> list[int]:
+        return [int(h) for h in np.flatnonzero(self._system.running)]
 
     def step(self) -> RunResult:
         """Execute one instruction (a system call counts as one)."""
@@ -218,6 +261,9 @@ class Machine:
             raise IndexError(f"[{addr:#x}, {addr + len(data):#x}) is not in RAM")
         view[:] = data
 
+    def hart_pc(self, hart: int) -> int:
+        return self._system.get_pc(hart)
+
     def complete_instruction(self, hart: int, next_pc: int) -> None:
         """Retire the trapping instruction the kernel just performed (an ecall)."""
         self._system.retire(hart, 1, 1)
@@ -252,8 +298,8 @@ class Machine:
 
     @property
     def stats(self) -> dict:
-        """Counters of the run so far, under gem5-like names."""
-        instret, cycle = self._system.counters(0)
+        """Counters of the run so far, under gem5-like names (summed over harts)."""
+        instret, cycle = self._retired(), self._cycle()
         stats = {
             "sim_insts": instret,
             "sim_cycles": cycle,

@@ -37,6 +37,7 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
     cdef uint32_t imm, addr = 0, value = 0, tval = 0
     cdef int cause = ACCESS_OK
     cdef PhysMem mem = m[0]     # by value: see memory.pxd
+    cdef uint32_t hart = h.hart_id
     x[0] = 0
     if pc & 3:
         budget = 0
@@ -136,13 +137,13 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
                 x[d.rd] = sem_lhu(value)
         elif op == OP_SB:
             addr = x[d.rs1] + imm
-            cause = store(mem, addr, 1, x[d.rs2])
+            cause = store(mem, addr, 1, x[d.rs2], hart)
         elif op == OP_SH:
             addr = x[d.rs1] + imm
-            cause = store(mem, addr, 2, x[d.rs2])
+            cause = store(mem, addr, 2, x[d.rs2], hart)
         elif op == OP_SW:
             addr = x[d.rs1] + imm
-            cause = store(mem, addr, 4, x[d.rs2])
+            cause = store(mem, addr, 4, x[d.rs2], hart)
         elif op == OP_BEQ:
             if sem_beq(x[d.rs1], x[d.rs2]):
                 next_pc = pc + imm
@@ -177,7 +178,7 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
             cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause == ACCESS_OK:
                 if h.reserved and h.reservation == addr:
-                    store(mem, addr, 4, x[d.rs2])
+                    store(mem, addr, 4, x[d.rs2], hart)
                     x[d.rd] = 0
                 else:
                     x[d.rd] = 1
@@ -188,7 +189,7 @@ cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
             addr = x[d.rs1]
             cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
             if cause == ACCESS_OK:
-                store(mem, addr, 4, sem_amo(op, value, x[d.rs2]))
+                store(mem, addr, 4, sem_amo(op, value, x[d.rs2]), hart)
                 x[d.rd] = value
         elif (op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC
               or op == OP_CSRRWI or op == OP_CSRRSI or op == OP_CSRRCI):

@@ -17,6 +17,7 @@ a large RAM costs little more than the pages it touches.
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 
 from emu._core.decode cimport Decoded, decode
+from emu._core.hart cimport Hart
 from emu._core.opcodes cimport OP_UNDECODED
 from emu._core.traps cimport CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED
 
@@ -31,6 +32,8 @@ cdef struct PhysMem:
     uint32_t size           # bytes of RAM (>= one page, a multiple of the page size)
     Decoded** code_pages    # per RAM page: its decoded slots, or NULL until code runs there
     uint32_t npages
+    Hart* harts             # every hart of the machine: a store breaks the others' LR
+    uint32_t nharts         # reservations on the word it writes
 
 
 cdef inline bint ram_offset(PhysMem m, uint32_t addr, uint32_t width, uint32_t* offset) noexcept nogil:
@@ -91,9 +94,18 @@ cdef inline int load(PhysMem m, uint32_t addr, uint32_t width, uint32_t* value,
     return ACCESS_OK
 
 
-cdef inline int store(PhysMem m, uint32_t addr, uint32_t width, uint32_t value) noexcept nogil:
-    """Write the low `width` bytes of value at addr; returns ACCESS_OK or the cause
-    (store/AMO address misaligned or access fault)."""
+cdef inline void break_reservations(PhysMem m, uint32_t hart, uint32_t addr) noexcept nogil:
+    """A store by `hart` to addr: other harts' LR reservations on that word are gone."""
+    cdef uint32_t i
+    cdef uint32_t word = addr & ~3U
+    for i in range(m.nharts):
+        if i != hart and m.harts[i].reserved and m.harts[i].reservation == word:
+            m.harts[i].reserved = 0
+
+
+cdef inline int store(PhysMem m, uint32_t addr, uint32_t width, uint32_t value, uint32_t hart) noexcept nogil:
+    """Write the low `width` bytes of value at addr for `hart`; returns ACCESS_OK or the
+    cause (store/AMO address misaligned or access fault)."""
     cdef uint32_t off
     if addr & (width - 1):
         return CAUSE_STORE_MISALIGNED
@@ -105,4 +117,6 @@ cdef inline int store(PhysMem m, uint32_t addr, uint32_t width, uint32_t value) 
         (<uint16_t*>(m.data + off))[0] = <uint16_t>value
     else:
         m.data[off] = <uint8_t>value
+    if m.nharts > 1:
+        break_reservations(m, hart, addr)
     return ACCESS_OK

@@ -102,6 +102,7 @@ cdef struct OoOCore:
     LoadStoreQueue lsq
     uint32_t* inflight          # ROB slots executing, waiting for their done_cycle
     uint32_t inflight_count
+    uint32_t barriers           # fences, AMOs and LR/SC in the ROB (loads wait for them)
     uint64_t* div_free_at       # per divider: first cycle it accepts a new divide
     uint32_t hart               # the hart this core runs (for the memory hierarchy)
     uint64_t now                # the current cycle, on the hart's clock
@@ -115,5 +116,8 @@ cdef struct OoOCore:
 
 cdef int ooo_init(OoOCore* c, CoreParams p) except -1
 cdef void ooo_free(OoOCore* c) noexcept nogil
+cdef void ooo_begin(OoOCore* c, Hart* h) noexcept nogil
+cdef int ooo_cycle(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noexcept nogil
+cdef void ooo_end(OoOCore* c, Hart* h) noexcept nogil
 cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogil
 cdef bint ooo_invariants_hold(OoOCore* c) noexcept nogil

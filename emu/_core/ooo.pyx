@@ -90,6 +90,7 @@ cdef void start_run(OoOCore* c, Hart* h) noexcept nogil:
     iq_reset(&c.iq)
     lsq_reset(&c.lsq)
     c.inflight_count = 0
+    c.barriers = 0
     for i in range(c.p.units[UNIT_DIV]):
         c.div_free_at[i] = 0
     frontend_redirect(&c.fe, h.pc)
@@ -139,6 +140,8 @@ cdef void squash_younger(OoOCore* c, uint32_t keep) noexcept nogil:
             c.lsq.lq_count -= 1
         elif e.unit == UNIT_STORE and e.lsq >= 0:
             c.lsq.sq_count -= 1
+        if is_barrier(e.d.op):
+            c.barriers -= 1
         if tracing(c):
             trace_end(c, e, True)
         c.stats.squashed += 1
@@ -169,8 +172,21 @@ cdef inline uint64_t counter(OoOCore* c, Hart* h, uint32_t csr) noexcept nogil:
     return h.instret
 
 
-cdef void execute_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept nogil:
-    """Execute an AMO, LR/SC, CSR read or fence at the ROB head, on committed state."""
+cdef void start_serial(OoOCore* c, Hart* h, RobEntry* e) noexcept nogil:
+    """An AMO, LR/SC or CSR read reached the ROB head: it occupies the head for its
+    latency; perform_serial then does all of it, atomically, as it commits."""
+    e.state = ROB_EXECUTING
+    e.issue_cycle = c.now
+    e.done_cycle = c.now + c.p.serial_latency
+    if op_unit(e.d.op) == UNIT_AMO:
+        e.done_cycle += access_latency(&c.p.memory, c.hart, h.x[e.d.rs1], ACCESS_ATOMIC, c.now)
+    c.stats.serial_executed += 1
+
+
+cdef void perform_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept nogil:
+    """Execute a serial instruction on committed state, in the cycle it commits: no other
+    hart runs between its read and its write, and a run that ends before its commit
+    leaves no trace of it in memory."""
     cdef uint8_t op = e.d.op
     cdef uint32_t addr = h.x[e.d.rs1]
     cdef uint32_t value = 0
@@ -188,7 +204,7 @@ cdef void execute_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
         cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
         if cause == ACCESS_OK:
             if h.reserved and h.reservation == addr:
-                store(mem, addr, 4, h.x[e.d.rs2])
+                store(mem, addr, 4, h.x[e.d.rs2], c.hart)
                 wrote_memory = True
                 e.result = 0
             else:
@@ -197,7 +213,7 @@ cdef void execute_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
     elif op_unit(op) == UNIT_AMO:
         cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
         if cause == ACCESS_OK:
-            store(mem, addr, 4, sem_amo(op, value, h.x[e.d.rs2]))
+            store(mem, addr, 4, sem_amo(op, value, h.x[e.d.rs2]), c.hart)
             wrote_memory = True
             e.result = value
     elif op_unit(op) == UNIT_CSR:
@@ -210,20 +226,17 @@ cdef void execute_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
     if cause != ACCESS_OK:
         e.exception = cause
         e.tval = addr
+    e.next_pc = e.pc + 4
+    e.state = ROB_DONE
+    if e.exception == NO_EXCEPTION and e.pdst != NO_PREG:
+        c.rn.value[e.pdst] = e.result
+        c.rn.ready[e.pdst] = 1
+        wake(c, e.pdst)
     if wrote_memory:
         # Younger loads that already read this word must see the new value.
         younger_load = lsq_violation(&c.lsq, e.seq, addr, 4)
         if younger_load:
             squash_from_seq(c, younger_load)
-    e.next_pc = e.pc + 4
-    e.state = ROB_EXECUTING
-    e.issue_cycle = c.now
-    e.done_cycle = c.now + c.p.serial_latency
-    if op_unit(op) == UNIT_AMO:
-        e.done_cycle += access_latency(&c.p.memory, c.hart, addr, ACCESS_ATOMIC, c.now)
-    c.inflight[c.inflight_count] = rob_slot(&c.rob, 0)
-    c.inflight_count += 1
-    c.stats.serial_executed += 1
 
 
 cdef void squash_from_seq(OoOCore* c, uint64_t seq) noexcept nogil:
@@ -247,9 +260,14 @@ cdef int stage_commit(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noex
     while n < c.p.commit_width and c.rob.count > 0:
         e = &c.rob.entries[c.rob.head]
         if e.state != ROB_DONE:
-            if e.serial and e.state == ROB_WAITING and e.exception == NO_EXCEPTION:
-                execute_serial(c, h, mem, e)
-            break
+            if not e.serial:
+                break
+            if e.state == ROB_WAITING:
+                start_serial(c, h, e)
+                break
+            if e.done_cycle > c.now:
+                break
+            perform_serial(c, h, mem, e)
         if e.exception != NO_EXCEPTION:
             h.trap_cause = <uint32_t>e.exception
             h.trap_value = e.tval
@@ -258,7 +276,7 @@ cdef int stage_commit(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noex
             return STOP_TRAP
         if e.unit == UNIT_STORE:
             s = &c.lsq.stores[c.lsq.sq_head]
-            store(mem, s.addr, s.width, s.data)
+            store(mem, s.addr, s.width, s.data, c.hart)
             # The store buffer hides its latency; the access still moves the caches.
             access_latency(&c.p.memory, c.hart, s.addr, ACCESS_STORE, c.now)
             c.lsq.sq_head = sq_slot(&c.lsq, 1)
@@ -273,6 +291,8 @@ cdef int stage_commit(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noex
             bp_train(&c.fe.bp, e.pc, e.bclass, &e.cp, e.next_pc != e.pc + 4, e.next_pc)
             c.stats.branches[e.bclass] += 1
             c.stats.mispredicts[e.bclass] += e.mispredicted
+        if is_barrier(e.d.op):
+            c.barriers -= 1
         if tracing(c):
             trace_end(c, e, False)
         h.pc = e.next_pc
@@ -433,7 +453,29 @@ cdef int execute(OoOCore* c, PhysMem mem, RobEntry* e, uint64_t* violation) noex
     return c.p.latency[e.unit]
 
 
+cdef bint older_barrier(OoOCore* c, RobEntry* load) noexcept nogil:
+    """Whether a fence, AMO or LR/SC older than `load` is still in the ROB: loads do not
+    pass them (they order memory for the other harts; aq/rl are treated as fences)."""
+    cdef uint32_t age
+    cdef RobEntry* e
+    if c.barriers == 0:
+        return False
+    for age in range(c.rob.count):
+        e = &c.rob.entries[rob_slot(&c.rob, age)]
+        if e.seq >= load.seq:
+            return False
+        if is_barrier(e.d.op):
+            return True
+    return False
+
+
+cdef inline bint is_barrier(uint8_t op) noexcept nogil:
+    return op_unit(op) == UNIT_AMO or op == OP_FENCE or op == OP_FENCE_TSO
+
+
 cdef bint load_may_issue(OoOCore* c, RobEntry* e) noexcept nogil:
+    if older_barrier(c, e):
+        return False
     if c.p.memory_dependence == MDP_SPECULATE:
         return True
     if c.p.memory_dependence == MDP_WAIT and not c.lsq.wait_bits[wait_index(&c.lsq, e.pc)]:
@@ -617,6 +659,8 @@ cdef void stage_rename(OoOCore* c) noexcept nogil:
             st.seq = e.seq
             st.rob_slot = slot
             st.known = 0
+        if is_barrier(f.d.op):     # (a fetch fault's op is OP_UNDECODED)
+            c.barriers += 1
         frontend_pop(&c.fe)
         n += 1
     c.stats.renamed += n
@@ -664,32 +708,33 @@ cdef bint ooo_invariants_hold(OoOCore* c) noexcept nogil:
 
 # ---- the cycle ---------------------------------------------------------------------------
 
-cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
-    """Run until `budget` instructions commit or one traps; returns a Stop."""
-    cdef PhysMem mem = m[0]
-    cdef int stop = STOP_BUDGET
-    cdef uint64_t committed_before
-    cdef uint32_t age
+cdef void ooo_begin(OoOCore* c, Hart* h) noexcept nogil:
+    """Start a run: an empty pipeline over the hart's architectural state."""
     h.x[0] = 0
     start_run(c, h)
-    if budget == 0:
-        return STOP_BUDGET
-    committed_before = c.stats.committed
-    while True:
-        stop = stage_commit(c, h, mem, budget - (c.stats.committed - committed_before))
-        if stop >= 0:
-            break
-        stage_writeback(c)
-        stage_issue(c, mem)
-        stage_rename(c)
-        c.stats.fetched += fetch_stage(&c.fe, mem, &c.p.memory, c.hart, c.now)
-        if c.p.check_invariants and not ooo_invariants_hold(c):
-            stop = STOP_INVARIANT
-            break
-        c.now += 1
-        if c.now - c.last_commit_cycle > c.p.deadlock_cycles:
-            stop = STOP_DEADLOCK
-            break
+
+
+cdef int ooo_cycle(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noexcept nogil:
+    """One cycle, stages commit-first; returns a Stop, or -1 to keep going (`remaining`:
+    instructions still to commit before STOP_BUDGET)."""
+    cdef int stop = stage_commit(c, h, mem, remaining)
+    if stop >= 0:
+        return stop
+    stage_writeback(c)
+    stage_issue(c, mem)
+    stage_rename(c)
+    c.stats.fetched += fetch_stage(&c.fe, mem, &c.p.memory, c.hart, c.now)
+    if c.p.check_invariants and not ooo_invariants_hold(c):
+        return STOP_INVARIANT
+    c.now += 1
+    if c.now - c.last_commit_cycle > c.p.deadlock_cycles:
+        return STOP_DEADLOCK
+    return -1
+
+
+cdef void ooo_end(OoOCore* c, Hart* h) noexcept nogil:
+    """End a run: only committed state stays; in-flight work is discarded."""
+    cdef uint32_t age
     # What the run leaves in flight (a trapping instruction included: the kernel, not
     # the pipeline, finishes it) leaves the trace as flushed.
     for age in range(c.rob.count):
@@ -703,4 +748,19 @@ cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogi
         bp_restore(&c.fe.bp, &c.rob.entries[c.rob.head].cp)
     elif c.fe.count:
         bp_restore(&c.fe.bp, &frontend_peek(&c.fe).cp)
+
+
+cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
+    """Run until `budget` instructions commit or one traps; returns a Stop."""
+    cdef PhysMem mem = m[0]
+    cdef uint64_t committed_before = c.stats.committed
+    cdef int stop = STOP_BUDGET
+    if budget == 0:
+        return STOP_BUDGET
+    ooo_begin(c, h)
+    while True:
+        stop = ooo_cycle(c, h, mem, budget - (c.stats.committed - committed_before))
+        if stop >= 0:
+            break
+    ooo_end(c, h)
     return stop

@@ -17,6 +17,7 @@ from libc.string cimport memset
 from emu._core.decode cimport Decoded
 from emu._core.functional cimport run_functional
 from emu._core.hart cimport Hart
+from emu._core.cluster cimport ClusterStop, run_cluster
 from emu._core.bpred cimport BRANCH_CLASS_COUNT, PRED_BIMODAL, PRED_GSHARE, PRED_STATIC, PRED_TAGE
 from emu._core.hierarchy cimport HierarchyModel
 from emu._core.memlat cimport MEM_CACHES, MEM_FIXED
@@ -107,6 +108,8 @@ cdef class System:
     cdef object _hart_bytes             # numpy uint8 array holding the Hart structs
     cdef OoOCore* cores                 # per hart: the out-of-order core, once configured
     cdef readonly object caches         # the HierarchyModel timing the cores, or None
+    cdef readonly object running        # numpy uint8 per hart: takes part in run_all
+    cdef readonly object detailed       # numpy uint8 per hart: runs the out-of-order core
 
     def __cinit__(self, uint32_t ram_base, uint32_t ram_size, int harts, uint32_t time_divider):
         cdef int i
@@ -135,6 +138,11 @@ cdef class System:
         for i in range(harts):
             self.harts[i].hart_id = i
             self.harts[i].time_divider = time_divider
+        self.mem.harts = self.harts
+        self.mem.nharts = harts
+        self.running = np.zeros(harts, np.uint8)
+        self.running[0] = 1
+        self.detailed = np.zeros(harts, np.uint8)
 
     def __dealloc__(self):
         cdef int i
@@ -208,6 +216,20 @@ cdef class System:
             else:
                 stop = run_functional(h, &self.mem, budget)
         return stop
+
+    def run_all(self, uint64_t budget):
+        """Run every hart marked in `running` in one global cycle loop (`detailed` ones on
+        the out-of-order core) until one traps or `budget` instructions (summed) retire;
+        returns (STOP_REASON_*, the hart that stopped it)."""
+        cdef uint8_t[::1] running = self.running
+        cdef uint8_t[::1] detailed = self.detailed
+        cdef ClusterStop result
+        if self.cores == NULL and np.any(self.detailed):
+            raise RuntimeError("the out-of-order core is not configured (configure_ooo)")
+        with nogil:
+            result = run_cluster(self.harts, self.cores, &running[0], &detailed[0],
+                                 self.nharts, &self.mem, budget)
+        return result.stop, result.hart
 
     def pipeline_stats(self, int hart):
         """The out-of-order core's counters: numbers, and numpy arrays per unit/branch class."""

@@ -82,9 +82,12 @@ class Kernel:
         self.machine = machine
         self.process: Process | None = None
         self.syscall_counts: dict[int, int] = {}
+        self.exit_status: int | None = None     # hart 0's, once it exited
+        self._current: Trap | None = None       # the trap being handled
 
     def start_process(self, brk_start: int, brk_limit: int) -> None:
         self.process = Process(brk_start=brk_start, brk=brk_start, brk_limit=brk_limit)
+        self.exit_status = None
 
     def handle_trap(self, trap: Trap) -> Outcome | None:
         """Handle `trap`; None means the hart resumes at its (possibly updated) pc."""
@@ -95,16 +98,33 @@ class Kernel:
         sig = FAULT_SIGNALS.get(trap.cause, signal.SIGSEGV)
         return Outcome("fault", exit_code=128 + sig, signal=sig)
 
+    def exit_hart(self, status: int) -> Outcome | None:
+        """The trapping hart exits; the process ends when no hart is left running."""
+        machine = self.machine
+        machine.stop_hart(self._current.hart)
+        if self._current.hart == 0:
+            self.exit_status = status & 0xFF
+        if machine.running_harts:
+            return None         # the others go on; this one stays stopped at its ecall
+        return Outcome("exit", exit_code=self.exit_status if self.exit_status is not None
+                       else status & 0xFF)
+
+    def exit_process(self, status: int) -> Outcome:
+        for hart in self.machine.running_harts:
+            self.machine.stop_hart(hart)
+        return Outcome("exit", exit_code=status & 0xFF)
+
     def _syscall(self, trap: Trap) -> Outcome | None:
         machine = self.machine
+        self._current = trap
         regs = machine.hart_regs(trap.hart)
         number = int(regs[17])
         args = [int(v) for v in regs[10:16]]
         self.syscall_counts[number] = self.syscall_counts.get(number, 0) + 1
         handler = syscalls.TABLE.get(number, syscalls.sys_unimplemented)
         result = handler(self, *args)
-        if isinstance(result, Outcome):
-            return result
+        if result is None or isinstance(result, Outcome):
+            return result       # the hart stopped, or the process ended
         regs[10] = result & 0xFFFFFFFF
         machine.complete_instruction(trap.hart, trap.pc + 4)
         return None

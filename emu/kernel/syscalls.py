@@ -1,8 +1,8 @@
 """System calls, by their riscv32 Linux numbers.
 
 Each handler takes the kernel and the six argument registers (a0..a5, unsigned)
-and returns the value for a0 (negative errno on failure) or an Outcome that ends
-the run. Guest pointers are checked against RAM before use: a bad pointer is
+and returns the value for a0 (negative errno on failure), an Outcome that ends the
+run, or None when the calling hart stopped (it exited while others run on). Guest pointers are checked against RAM before use: a bad pointer is
 -EFAULT, never a host error.
 """
 
@@ -53,9 +53,13 @@ def sys_read(kernel: "Kernel", fd: int, buf: int, count: int, *_: int) -> int:
 
 
 def sys_exit(kernel: "Kernel", status: int, *_: int):
-    from emu.kernel.kernel import Outcome
+    """exit: the calling hart stops; the process ends with the last one."""
+    return kernel.exit_hart(status)
 
-    return Outcome("exit", exit_code=status & 0xFF)
+
+def sys_exit_group(kernel: "Kernel", status: int, *_: int):
+    """exit_group: every hart stops; the process ends."""
+    return kernel.exit_process(status)
 
 
 def sys_brk(kernel: "Kernel", addr: int, *_: int) -> int:
@@ -75,6 +79,6 @@ TABLE: dict[int, Callable[..., object]] = {
     SYS_READ: sys_read,
     SYS_WRITE: sys_write,
     SYS_EXIT: sys_exit,
-    SYS_EXIT_GROUP: sys_exit,
+    SYS_EXIT_GROUP: sys_exit_group,
     SYS_BRK: sys_brk,
 }

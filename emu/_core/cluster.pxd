@@ -1,0 +1,24 @@
+"""Several harts advanced together in one global cycle loop.
+
+Each cycle every running hart takes one step: an out-of-order hart one pipeline cycle,
+a functional hart one instruction (its one cycle). All harts share the global clock
+(their cycle counters are set to it when a run starts), so the shared cache levels
+and DRAM see one consistent time. The loop returns to Python when any hart traps or
+the instruction budget (summed over the harts) ends; every out-of-order hart then
+drops its in-flight work, leaving exact architectural state for the kernel.
+"""
+
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+
+from emu._core.hart cimport Hart
+from emu._core.memory cimport PhysMem
+from emu._core.ooo cimport OoOCore
+
+
+cdef struct ClusterStop:
+    int stop                # a Stop (traps.pxd)
+    uint32_t hart           # the hart that stopped it (STOP_BUDGET: 0)
+
+
+cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, uint8_t* running, uint8_t* detailed,
+                             uint32_t nharts, PhysMem* m, uint64_t budget) noexcept nogil

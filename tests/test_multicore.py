@@ -1,0 +1,84 @@
+"""Several harts in one machine, in one global cycle loop: atomics, locks, LR/SC."""
+
+import struct
+
+import pytest
+
+import emu
+from emu.config import CoreConfig
+
+ITERATIONS = 300
+
+# Every hart runs `worker` with a0 = its number; each has its own stack.
+SOURCE = """
+    .globl _start
+_start:
+    li a0, 0
+worker:
+    li s0, {iterations}
+    la s1, counter
+    la s2, lock
+    la s3, plain
+1:  li t0, 1
+    amoadd.w zero, t0, (s1)         # the atomic counter
+2:  li t1, 1                        # the spinlock: amoswap.aq to take it ...
+    amoswap.w.aq t1, t1, (s2)
+    bnez t1, 2b
+    lw t2, 0(s3)                    # ... a plain read-modify-write inside it ...
+    addi t2, t2, 1
+    sw t2, 0(s3)
+    amoswap.w.rl zero, zero, (s2)   # ... and release
+3:  lr.w t3, (s4)                   # an LR/SC counter
+    addi t3, t3, 1
+    sc.w t4, t3, (s4)
+    bnez t4, 3b
+    addi s0, s0, -1
+    bnez s0, 1b
+    li a0, 0
+    li a7, 93                       # exit: this hart stops
+    ecall
+    .data
+counter: .word 0
+lock:    .word 0
+plain:   .word 0
+llsc:    .word 0
+"""
+
+
+def run(harts, cpu):
+    config = emu.MachineConfig(memory_size=1 << 20, harts=harts, cpu=cpu,
+                               core=CoreConfig(check_invariants=cpu == "ooo"))
+    m = emu.Machine(config)
+    program = m.load(emu.assemble(SOURCE.format(iterations=ITERATIONS)))
+    llsc = program.symbols["llsc"]
+    m.regs[20] = llsc                                   # s4 for hart 0
+    for hart in range(1, harts):
+        m.start_hart(hart, program.symbols["worker"], sp=m.regs[2] - 4096 * hart, args=[hart])
+        m.hart_regs(hart)[20] = llsc
+    result = m.run()
+    words = {name: struct.unpack("<I", m.read_memory(program.symbols[name], 4))[0]
+             for name in ("counter", "lock", "plain", "llsc")}
+    return result, words
+
+
+@pytest.mark.parametrize("cpu", ["functional", "ooo"])
+@pytest.mark.parametrize("harts", [1, 2, 4])
+def test_atomics_locks_and_lr_sc_count_exactly(harts, cpu):
+    result, words = run(harts, cpu)
+    assert (result.reason, result.exit_code) == ("exit", 0)
+    total = harts * ITERATIONS
+    assert words == {"counter": total, "lock": 0, "plain": total, "llsc": total}
+
+
+def test_harts_share_one_clock():
+    result, _ = run(4, "ooo")
+    # Four harts over one global loop: far fewer cycles than instructions.
+    assert result.cycles < result.instructions
+
+
+def test_start_hart_checks_its_arguments():
+    m = emu.Machine(emu.MachineConfig(memory_size=1 << 20, harts=2))
+    with pytest.raises(IndexError):
+        m.start_hart(2, 0x1000, 0x2000)
+    with pytest.raises(ValueError):
+        m.start_hart(1, 0x1000, 0x2000, args=range(9))
