@@ -312,3 +312,123 @@ class MemoryHierarchyConfig:
     def replace(self, **changes: Any) -> "MemoryHierarchyConfig":
         """A copy with some fields changed (validated like any config)."""
         return dataclasses.replace(self, **changes)
+
+
+#: Replacement policies a TLB can use (emu/_core/tlb.pxd).
+TLB_REPLACEMENT = ("lru", "random")
+
+
+def _tlb_shape_ok(entries: int, ways: int) -> bool:
+    return 1 <= ways <= entries <= 65536 and entries % ways == 0 and _power_of_two(entries // ways)
+
+
+@dataclass(frozen=True)
+class MmuConfig:
+    """Sv32 translation: each hart's iTLB and dTLB, the shared L2 TLB, A/D handling.
+
+    A TLB's entries / ways sets must be a power of two (ways == entries: fully
+    associative). Both L1 TLBs use `tlb_replacement`, and so does the L2 TLB.
+    """
+
+    itlb_entries: int = param(32, "instruction TLB entries per hart")
+    itlb_ways: int = param(32, "instruction TLB associativity (= entries: fully associative)")
+    dtlb_entries: int = param(32, "data TLB entries per hart")
+    dtlb_ways: int = param(32, "data TLB associativity (= entries: fully associative)")
+    l2tlb_entries: int = param(512, "entries of the L2 TLB the harts share (0: none)")
+    l2tlb_ways: int = param(4, "L2 TLB associativity")
+    tlb_replacement: str = param("lru", f"TLB replacement policy, one of {', '.join(TLB_REPLACEMENT)}")
+    hardware_ad: bool = param(True, "the page-table walker sets the A and D bits in memory; "
+                                    "False: a page fault when A (or D, for a store) is clear")
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+        for name in ("itlb", "dtlb") + (("l2tlb",) if self.l2tlb_entries else ()):
+            entries, ways = getattr(self, f"{name}_entries"), getattr(self, f"{name}_ways")
+            _require(_tlb_shape_ok(entries, ways),
+                     f"{name} needs 1 <= ways ({ways}) <= entries ({entries}) <= 65536 with "
+                     f"entries / ways a power of two")
+        _require(self.l2tlb_entries >= 0, f"l2tlb_entries must not be negative, not {self.l2tlb_entries}")
+        _require(self.tlb_replacement in TLB_REPLACEMENT,
+                 f"tlb_replacement must be one of {', '.join(TLB_REPLACEMENT)}, "
+                 f"not {self.tlb_replacement!r}")
+        _require(isinstance(self.hardware_ad, bool), f"hardware_ad must be a bool, not {self.hardware_ad!r}")
+
+    def replace(self, **changes: Any) -> "MmuConfig":
+        """A copy with some fields changed (validated like any config)."""
+        return dataclasses.replace(self, **changes)
+
+
+def rate_fraction(bytes_per_cycle: float) -> Any:
+    """A bandwidth in bytes per cycle as the exact Fraction the device models use
+    (numerator bytes per denominator cycles, denominator at most 65536)."""
+    import math
+    from fractions import Fraction
+
+    _require(isinstance(bytes_per_cycle, (int, float)) and not isinstance(bytes_per_cycle, bool)
+             and math.isfinite(bytes_per_cycle) and bytes_per_cycle > 0,
+             f"a bandwidth must be a positive number of bytes per cycle, not {bytes_per_cycle!r}")
+    rate = Fraction(bytes_per_cycle).limit_denominator(1 << 16)
+    _require(0 < rate and rate.numerator < 1 << 32,
+             f"a bandwidth must be between 1/65536 and 2**32 - 1 bytes per cycle, "
+             f"not {bytes_per_cycle!r}")
+    return rate
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    """A simulated network link (emu/_core/link.pxd): a frame of n bytes occupies the
+    sender's wire for n / bandwidth cycles and arrives `latency` cycles after its last
+    byte left, unless the seeded loss model drops it."""
+
+    latency: int = param(10_000, "cycles from a frame's last byte leaving to its arrival")
+    bandwidth: float = param(0.125, "bytes per cycle the wire carries (0.125: 1 Gbit/s at 1 GHz)")
+    loss: float = param(0.0, "probability that a frame is lost (0..1)")
+    seed: int = param(0, "seed of the loss PRNG (0 <= seed < 2**64)")
+    capacity: int = param(256, "frames in flight per direction; more are dropped")
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+        _require(0 <= self.latency <= 1 << 40, f"latency must be between 0 and 2**40, not {self.latency}")
+        rate_fraction(self.bandwidth)
+        _require(isinstance(self.loss, (int, float)) and not isinstance(self.loss, bool)
+                 and 0 <= self.loss <= 1, f"loss must be a probability in [0, 1], not {self.loss!r}")
+        _require(0 <= self.seed < 1 << 64, f"seed must be in [0, 2**64), not {self.seed}")
+        _require(1 <= self.capacity <= 65536, f"capacity must be between 1 and 65536, not {self.capacity}")
+
+    def replace(self, **changes: Any) -> "LinkConfig":
+        """A copy with some fields changed (validated like any config)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """The devices on a machine's bus besides the CLINT and the PLIC, which every
+    machine has (memory map in isa/README.md, "Devices"; built by emu/devices.py)."""
+
+    uart: bool = param(True, "a UART at 0xf0000000")
+    block_image: str | None = param(None, "host image file of the block device at 0xf0001000 "
+                                          "(size a positive multiple of 512); None: no block device")
+    block_latency: int = param(50_000, "cycles every block request takes before its data moves")
+    block_bandwidth: float = param(2.0, "bytes per cycle a block transfer moves")
+    nic: bool = param(False, "a NIC at 0xf0002000 on a link with the `link` parameters")
+    link: LinkConfig = param(LinkConfig(), "the NIC's link")
+    bus_latency: int = param(20, "cycles an MMIO access occupies the bus")
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+        for name in ("uart", "nic"):
+            _require(isinstance(getattr(self, name), bool),
+                     f"{name} must be a bool, not {getattr(self, name)!r}")
+        _require(self.block_image is None or (isinstance(self.block_image, str) and self.block_image),
+                 f"block_image must be a file name or None, not {self.block_image!r}")
+        _require(0 <= self.block_latency <= 1 << 40,
+                 f"block_latency must be between 0 and 2**40, not {self.block_latency}")
+        rate_fraction(self.block_bandwidth)
+        _require(isinstance(self.link, LinkConfig),
+                 f"link must be a LinkConfig, not {type(self.link).__name__}")
+        _require(1 <= self.bus_latency <= 10_000,
+                 f"bus_latency must be between 1 and 10000, not {self.bus_latency}")
+
+    def replace(self, **changes: Any) -> "DeviceConfig":
+        """A copy with some fields changed (validated like any config)."""
+        return dataclasses.replace(self, **changes)
