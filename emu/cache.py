@@ -4,8 +4,10 @@ For users who want cache behaviour without running a program. `simulate(config,
 addresses, kinds)` runs numpy arrays of addresses and access kinds through the same
 hierarchy the cores are timed with (emu/_core/hierarchy.pyx) in one nogil loop and
 returns a CacheStats: per-level hits and misses (by access kind, and per set as numpy
-arrays), writebacks, MSHR and prefetch counters, DRAM traffic and the average memory
-access time (AMAT). This module owns that summary and its text form.
+arrays), writebacks, MSHR and prefetch counters, DRAM traffic, the average memory
+access time (AMAT) and, with several harts, the coherence traffic among their L1s and
+the false-sharing report (CoherenceStats). This module owns that summary and its text
+form.
 
 Counting follows cachegrind and pycachesim: hits and misses are the tag arrays'
 answers in access order, independent of timing. An access to a line whose fill is
@@ -19,7 +21,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from emu._core.hierarchy import ACCESS_KIND_NAMES, HierarchyModel
+from emu._core.hierarchy import (ACCESS_KIND_NAMES, COHERENCE_COUNTERS, FalseSharing,
+                                 HierarchyModel, SharedLine)
 from emu.config import ConfigError, MemoryHierarchyConfig
 
 LOAD, STORE, ATOMIC, FETCH = 0, 1, 2, 3
@@ -82,14 +85,67 @@ class DramStats:
 
 
 @dataclass(frozen=True)
+class CoherenceStats:
+    """The coherence traffic among the harts' L1s. Per hart (numpy arrays indexed by
+    hart): the bus requests its L1s issued (`requests`, harts x 3: BusRd, BusRdX,
+    BusUpgr) and the counters of COHERENCE_COUNTERS; the bus's transactions by request
+    and its busy and wait cycles; the lines that moved between harts because of writes
+    (`shared_lines`, from the sharing table, which had no room for `sharing_overflow`
+    events) and those of them that are falsely shared."""
+
+    harts: int
+    requests: np.ndarray
+    invalidations_sent: np.ndarray
+    invalidations_received: np.ndarray
+    interventions: np.ndarray
+    downgrades: np.ndarray
+    upgrade_misses: np.ndarray
+    silent_upgrades: np.ndarray
+    bus_wait_cycles: np.ndarray
+    reservations_broken: np.ndarray
+    bus_transactions: dict[str, int]
+    bus_busy_cycles: int
+    shared_lines: tuple[SharedLine, ...]
+    false_sharing: tuple[FalseSharing, ...]
+    sharing_overflow: int
+
+    @classmethod
+    def from_model(cls, model: HierarchyModel) -> "CoherenceStats":
+        stats = model.coherence_stats()
+        return cls(harts=model.harts, requests=stats["requests"],
+                   **{name: stats[name] for name in COHERENCE_COUNTERS},
+                   bus_transactions=stats["bus"]["transactions"],
+                   bus_busy_cycles=stats["bus"]["busy_cycles"],
+                   shared_lines=tuple(model.sharing()),
+                   false_sharing=tuple(model.false_sharing()),
+                   sharing_overflow=stats["sharing_overflow"])
+
+    def __str__(self) -> str:
+        requests = ", ".join(f"{count} {name}" for name, count in self.bus_transactions.items())
+        lines = [f"coherence: {requests} on the bus ({self.bus_busy_cycles} cycles busy, "
+                 f"{int(self.bus_wait_cycles.sum())} waited); "
+                 f"{int(self.invalidations_sent.sum())} invalidations, "
+                 f"{int(self.interventions.sum())} interventions, "
+                 f"{int(self.upgrade_misses.sum())} upgrade misses"]
+        for line in self.false_sharing:
+            lines.append(f"false sharing: line {line.line:#x} written by harts "
+                         f"{', '.join(map(str, line.harts))} at disjoint bytes")
+        if self.sharing_overflow:
+            lines.append(f"sharing table full: {self.sharing_overflow} events not recorded")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class CacheStats:
     """What a trace did to a hierarchy: `levels` by name ("l1i", "l1d", "l2", "l3"),
-    the DRAM, and the accesses and their summed latencies per access kind."""
+    the DRAM, the accesses and their summed latencies per access kind, and the
+    coherence traffic (which is all zero with one hart)."""
 
     levels: dict[str, LevelStats]
     dram: DramStats
     accesses: np.ndarray
     latency_sum: np.ndarray
+    coherence: CoherenceStats
 
     @classmethod
     def from_model(cls, model: HierarchyModel) -> "CacheStats":
@@ -100,7 +156,8 @@ class CacheStats:
         dram = model.dram_stats()
         accesses, latency_sum = model.demand_stats()
         return cls(levels=levels, dram=DramStats(**{f.name: dram[f.name] for f in fields(DramStats)}),
-                   accesses=accesses, latency_sum=latency_sum)
+                   accesses=accesses, latency_sum=latency_sum,
+                   coherence=CoherenceStats.from_model(model))
 
     def __getitem__(self, level: str) -> LevelStats:
         return self.levels[level]
@@ -129,19 +186,24 @@ class CacheStats:
                             for k in DEMAND_KINDS if self.accesses[k])
         lines.append(f"AMAT: {self.amat:.2f} cycles over {int(self.accesses.sum())} accesses"
                      + (f" ({by_kind})" if by_kind else ""))
+        if self.coherence.harts > 1:
+            lines.append(str(self.coherence))
         return "\n".join(lines)
 
 
 def simulate(config: MemoryHierarchyConfig, addresses, kinds, *, harts=None, cycles=None,
-             pcs=None) -> CacheStats:
+             pcs=None, widths=None, bus_latency=None, sharing_lines=None) -> CacheStats:
     """Run a trace through a fresh hierarchy and summarise it.
 
     `addresses`: uint32 byte addresses; `kinds`: uint8, 0 load, 1 store, 2 atomic,
     3 fetch (fetches go to the L1I). Optional, one per access: `cycles` (uint64,
     non-decreasing; default one access per cycle), `harts` (which hart's L1s; the
-    hierarchy gets max + 1 harts, whose L1s are not kept coherent with each other yet),
+    hierarchy gets max + 1 harts, whose L1s are kept coherent over a snooping bus),
     `pcs` (the instruction's pc, for the stride prefetcher; default 0, which makes it a
-    global stride detector). Accesses issue at their cycles whatever earlier ones cost,
+    global stride detector), `widths` (uint8, bytes a store or atomic writes, default
+    4: the false-sharing report's byte offsets). `bus_latency` (cycles per bus
+    transaction) and `sharing_lines` (the sharing table's capacity) default to the
+    hierarchy's defaults. Accesses issue at their cycles whatever earlier ones cost,
     like independent requests: a trace that misses faster than the DRAM channel
     transfers lines queues ever longer (and AMAT grows with it); pace it with `cycles`.
     """
@@ -151,6 +213,6 @@ def simulate(config: MemoryHierarchyConfig, addresses, kinds, *, harts=None, cyc
     if harts is not None:
         harts = np.ascontiguousarray(harts, np.uint32)
         hart_count = int(harts.max()) + 1 if len(harts) else 1
-    model = HierarchyModel(config, hart_count)
-    model.run(addresses, kinds, cycles=cycles, harts=harts, pcs=pcs)
+    model = HierarchyModel(config, hart_count, bus_latency=bus_latency, sharing_lines=sharing_lines)
+    model.run(addresses, kinds, cycles=cycles, harts=harts, pcs=pcs, widths=widths)
     return CacheStats.from_model(model)

@@ -21,10 +21,17 @@ evicted before its fill arrived and missed again takes a new MSHR.
 
 Line states are MESI. A single-core hierarchy uses M, E and I only: a fill for a load,
 fetch or prefetch is E, a store or atomic makes the line M (a silent E -> M upgrade).
-In the shared levels M and E mean dirty and clean with respect to the next level. The
-dirty bit is the M state: MESI has no dirty shared state, so a separate bit could only
-disagree with it. A line is dirty exactly when it is M and is written back when it
-leaves.
+With several harts the L1s also use S, and coherence.pxd's protocol table decides
+every L1 state change (its transient states live only for the length of one bus
+transaction, never in a way). In the shared levels M and E mean dirty and clean with
+respect to the next level. The dirty bit is the M state: MESI has no dirty shared
+state, so a separate bit could only disagree with it. A line is dirty exactly when it
+is M and is written back when it leaves.
+
+Two per-way words serve coherence: `version`, the data version the copy holds (each
+write makes a new one; fills and writebacks carry it between levels, so tests can
+check the data-value invariant), and `written`, the bytes the hart wrote to its L1D
+copy since the line was last clean (the false-sharing report's raw material).
 """
 
 from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
@@ -110,6 +117,10 @@ cdef struct Cache:
     Mshr* mshrs             # params.mshrs entries, a min-heap on fill: mshrs[0] frees first
     Prefetcher prefetcher
     CacheStats stats
+    uint64_t* version       # per way: the data version it holds (0: as loaded from DRAM)
+    uint64_t* written       # per way: written_mask bits (coherence.pxd) of the bytes its hart
+                            # wrote since the line was last clean (kept by the L1 code only)
+    uint32_t hart           # the hart an L1 belongs to (0 for the shared levels)
     uint32_t* set_valid     # per set: valid ways (a full set skips the search for an invalid one)
     uint64_t* set_hits      # per set: lookups that hit (any kind)
     uint64_t* set_misses    # per set: lookups that missed
@@ -176,8 +187,8 @@ cdef inline uint32_t cache_victim(Cache* c, uint32_t line) noexcept nogil:
 
 
 cdef inline void cache_fill(Cache* c, uint32_t index, uint32_t line, uint8_t state,
-                            uint64_t ready, bint prefetched) noexcept nogil:
-    """Put `line` into the invalid (or just evicted) way `index`."""
+                            uint64_t ready, bint prefetched, uint64_t version) noexcept nogil:
+    """Put `line`, holding data `version`, into the invalid (or just evicted) way `index`."""
     cdef uint32_t s = index // c.ways
     cdef uint32_t way = index - s * c.ways
     cdef uint64_t* lines = &c.repl_line[s * c.ways]
@@ -186,6 +197,7 @@ cdef inline void cache_fill(Cache* c, uint32_t index, uint32_t line, uint8_t sta
     c.state[index] = state
     c.ready[index] = ready
     c.prefetched[index] = prefetched
+    c.version[index] = version
     if c.params.replacement == REPL_LRU:
         lru_insert(lines, &c.repl_set[s], c.ways, way, &c.repl_word)
     elif c.params.replacement == REPL_PLRU:

@@ -51,6 +51,8 @@ cdef int cache_init(Cache* c, CacheParams params) except -1:
     c.state = <uint8_t*>calloc(lines, sizeof(uint8_t))
     c.prefetched = <uint8_t*>calloc(lines, sizeof(uint8_t))
     c.ready = <uint64_t*>calloc(lines, sizeof(uint64_t))
+    c.version = <uint64_t*>calloc(lines, sizeof(uint64_t))
+    c.written = <uint64_t*>calloc(lines, sizeof(uint64_t))
     c.repl_line = <uint64_t*>calloc(lines, sizeof(uint64_t))
     c.repl_set = <uint64_t*>calloc(c.sets, sizeof(uint64_t))
     c.mshrs = <Mshr*>calloc(params.mshrs, sizeof(Mshr))
@@ -59,6 +61,7 @@ cdef int cache_init(Cache* c, CacheParams params) except -1:
     c.set_misses = <uint64_t*>calloc(c.sets, sizeof(uint64_t))
     if (not prefetcher_alloc(&c.prefetcher, params.prefetcher, params.prefetch_degree)
             or c.tags == NULL or c.state == NULL or c.prefetched == NULL or c.ready == NULL
+            or c.version == NULL or c.written == NULL
             or c.repl_line == NULL or c.repl_set == NULL or c.mshrs == NULL
             or c.set_valid == NULL or c.set_hits == NULL or c.set_misses == NULL):
         cache_free(c)
@@ -73,6 +76,8 @@ cdef void cache_free(Cache* c) noexcept nogil:
     free(c.state)
     free(c.prefetched)
     free(c.ready)
+    free(c.version)
+    free(c.written)
     free(c.repl_line)
     free(c.repl_set)
     free(c.mshrs)
@@ -83,6 +88,8 @@ cdef void cache_free(Cache* c) noexcept nogil:
     c.state = NULL
     c.prefetched = NULL
     c.ready = NULL
+    c.version = NULL
+    c.written = NULL
     c.repl_line = NULL
     c.repl_set = NULL
     c.mshrs = NULL
@@ -99,6 +106,8 @@ cdef void cache_reset(Cache* c) noexcept nogil:
     memset(c.state, MESI_I, lines * sizeof(uint8_t))
     memset(c.prefetched, 0, lines * sizeof(uint8_t))
     memset(c.ready, 0, lines * sizeof(uint64_t))
+    memset(c.version, 0, lines * sizeof(uint64_t))
+    memset(c.written, 0, lines * sizeof(uint64_t))
     memset(c.repl_line, 0, lines * sizeof(uint64_t))
     memset(c.repl_set, 0, c.sets * sizeof(uint64_t))
     c.repl_word = random_seed(c.params.seed) if c.params.replacement == REPL_RANDOM else 0
