@@ -82,3 +82,66 @@ def test_start_hart_checks_its_arguments():
         m.start_hart(2, 0x1000, 0x2000)
     with pytest.raises(ValueError):
         m.start_hart(1, 0x1000, 0x2000, args=range(9))
+
+
+# ---- with coherent caches ----------------------------------------------------------------
+
+from emu.config import MemoryHierarchyConfig  # noqa: E402
+
+
+@pytest.mark.parametrize("harts", [2, 4])
+def test_atomics_stay_exact_with_coherent_caches(harts):
+    config = emu.MachineConfig(memory_size=1 << 20, harts=harts, cpu="ooo",
+                               caches=MemoryHierarchyConfig(),
+                               core=CoreConfig(check_invariants=True))
+    m = emu.Machine(config)
+    program = m.load(emu.assemble(SOURCE.format(iterations=100)))
+    m.regs[20] = program.symbols["llsc"]
+    for hart in range(1, harts):
+        m.start_hart(hart, program.symbols["worker"], sp=m.regs[2] - 4096 * hart, args=[hart])
+        m.hart_regs(hart)[20] = program.symbols["llsc"]
+    assert m.run().reason == "exit"
+    for name in ("counter", "plain", "llsc"):
+        assert struct.unpack("<I", m.read_memory(program.symbols[name], 4))[0] == harts * 100
+    coherence = m.stats["caches"].coherence
+    assert coherence.invalidations_sent.sum() > 0
+
+
+FALSE_SHARING = """
+    .globl _start
+_start:
+    la a1, slots
+worker:                             # a0 = hart, a1 = slots
+    slli t0, a0, {shift}
+    add t0, t0, a1                  # this hart's own counter
+    li t1, 2000
+1:  lw t2, 0(t0)
+    addi t2, t2, 1
+    sw t2, 0(t0)
+    addi t1, t1, -1
+    bnez t1, 1b
+    li a0, 0
+    li a7, 93
+    ecall
+    .data
+    .balign 64
+slots: .space 256
+"""
+
+
+def contended_cycles(shift):
+    m = emu.Machine(emu.MachineConfig(memory_size=1 << 20, harts=2, cpu="ooo",
+                                      caches=MemoryHierarchyConfig()))
+    program = m.load(emu.assemble(FALSE_SHARING.format(shift=shift)))
+    m.start_hart(1, program.symbols["worker"], sp=m.regs[2] - 4096, args=[1, program.symbols["slots"]])
+    result = m.run()
+    assert result.reason == "exit"
+    return result.cycles, m.stats["caches"].coherence, program.symbols["slots"]
+
+
+def test_false_sharing_is_slower_than_its_padded_twin_and_reported():
+    shared_cycles, shared, slots = contended_cycles(2)      # counters 4 bytes apart
+    padded_cycles, padded, _ = contended_cycles(6)          # a 64-byte line each
+    assert shared_cycles > 1.5 * padded_cycles
+    assert [entry.line for entry in shared.false_sharing] == [slots]
+    assert not padded.false_sharing

@@ -11,7 +11,9 @@ from libc.stdint cimport uint32_t, uint64_t
 
 from emu._core.access cimport (ACCESS_ATOMIC, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE,
                                AccessKind)
-from emu._core.hierarchy cimport Hierarchy, hierarchy_access
+from emu._core.hierarchy cimport (Hierarchy, hierarchy_access, hierarchy_access_bytes,
+                                  hierarchy_release, hierarchy_reservation_held,
+                                  hierarchy_reserve)
 
 
 cdef enum MemoryModel:
@@ -31,3 +33,32 @@ cdef inline uint32_t access_latency(MemoryTiming* t, uint32_t hart, uint32_t add
     if t.model == MEM_CACHES:
         return hierarchy_access(<Hierarchy*>t.hierarchy, hart, addr, kind, now)
     return t.fixed_latency
+
+
+cdef inline uint32_t store_latency(MemoryTiming* t, uint32_t hart, uint32_t pc, uint32_t addr,
+                                   uint32_t width, uint64_t now) noexcept nogil:
+    """A store of `width` bytes: the hierarchy records which bytes each hart writes
+    (for the false-sharing report)."""
+    if t.model == MEM_CACHES:
+        return hierarchy_access_bytes(<Hierarchy*>t.hierarchy, hart, pc, addr, width,
+                                      ACCESS_STORE, now)
+    return t.fixed_latency
+
+
+cdef inline void reserve(MemoryTiming* t, uint32_t hart, uint32_t addr) noexcept nogil:
+    """lr.w: the caches watch the line for other harts' writes."""
+    if t.model == MEM_CACHES:
+        hierarchy_reserve(<Hierarchy*>t.hierarchy, hart, addr)
+
+
+cdef inline bint reservation_held(MemoryTiming* t, uint32_t hart, uint32_t addr) noexcept nogil:
+    """sc.w: whether no other hart wrote the reserved line (always, without caches:
+    the architectural per-word check in memory.pxd is then the only one)."""
+    if t.model == MEM_CACHES:
+        return hierarchy_reservation_held(<Hierarchy*>t.hierarchy, hart, addr)
+    return True
+
+
+cdef inline void release(MemoryTiming* t, uint32_t hart) noexcept nogil:
+    if t.model == MEM_CACHES:
+        hierarchy_release(<Hierarchy*>t.hierarchy, hart)

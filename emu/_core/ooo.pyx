@@ -31,7 +31,8 @@ from emu._core.iq cimport iq_clear_ready, iq_free, iq_init, iq_oldest_ready, iq_
 from emu._core.lsq cimport (FORWARD_BLOCKED, FORWARD_FULL, LoadEntry, StoreEntry,
                             lq_slot, lsq_forward, lsq_free, lsq_init, lsq_older_stores_known,
                             lsq_reset, lsq_violation, sq_slot, wait_index)
-from emu._core.memlat cimport ACCESS_ATOMIC, ACCESS_LOAD, ACCESS_STORE, access_latency
+from emu._core.memlat cimport (ACCESS_ATOMIC, ACCESS_LOAD, access_latency, release, reservation_held,
+                              reserve, store_latency)
 from emu._core.memory cimport ACCESS_OK, load, ram_offset, store
 from emu._core.opcodes cimport *
 from emu._core.rename cimport (MAX_WAITERS, rename_add_waiter, rename_allocate, rename_free,
@@ -178,7 +179,12 @@ cdef void start_serial(OoOCore* c, Hart* h, RobEntry* e) noexcept nogil:
     e.state = ROB_EXECUTING
     e.issue_cycle = c.now
     e.done_cycle = c.now + c.p.serial_latency
-    if op_unit(e.d.op) == UNIT_AMO:
+    # An SC touches the caches only when it succeeds (in perform_serial): a failing SC
+    # that took the line anyway would break the other hart's reservation, and two harts
+    # retrying LR/SC would then break each other's forever.
+    if e.d.op == OP_LR_W:
+        e.done_cycle += access_latency(&c.p.memory, c.hart, h.x[e.d.rs1], ACCESS_LOAD, c.now)
+    elif op_unit(e.d.op) == UNIT_AMO and e.d.op != OP_SC_W:
         e.done_cycle += access_latency(&c.p.memory, c.hart, h.x[e.d.rs1], ACCESS_ATOMIC, c.now)
     c.stats.serial_executed += 1
 
@@ -199,17 +205,20 @@ cdef void perform_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
         if cause == ACCESS_OK:
             h.reservation = addr
             h.reserved = 1
+            reserve(&c.p.memory, c.hart, addr)
             e.result = value
     elif op == OP_SC_W:
         cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
         if cause == ACCESS_OK:
-            if h.reserved and h.reservation == addr:
+            if h.reserved and h.reservation == addr and reservation_held(&c.p.memory, c.hart, addr):
+                access_latency(&c.p.memory, c.hart, addr, ACCESS_ATOMIC, c.now)
                 store(mem, addr, 4, h.x[e.d.rs2], c.hart)
                 wrote_memory = True
                 e.result = 0
             else:
                 e.result = 1
             h.reserved = 0
+            release(&c.p.memory, c.hart)
     elif op_unit(op) == UNIT_AMO:
         cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
         if cause == ACCESS_OK:
@@ -273,12 +282,13 @@ cdef int stage_commit(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noex
             h.trap_value = e.tval
             h.pc = e.pc
             h.reserved = 0
+            release(&c.p.memory, c.hart)
             return STOP_TRAP
         if e.unit == UNIT_STORE:
             s = &c.lsq.stores[c.lsq.sq_head]
             store(mem, s.addr, s.width, s.data, c.hart)
             # The store buffer hides its latency; the access still moves the caches.
-            access_latency(&c.p.memory, c.hart, s.addr, ACCESS_STORE, c.now)
+            store_latency(&c.p.memory, c.hart, e.pc, s.addr, s.width, c.now)
             c.lsq.sq_head = sq_slot(&c.lsq, 1)
             c.lsq.sq_count -= 1
         elif e.unit == UNIT_LOAD:
