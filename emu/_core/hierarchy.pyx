@@ -200,6 +200,23 @@ cdef inline uint64_t fetch_line(Hierarchy* h, uint32_t level, uint32_t addr, uin
     return level_access(h, &h.outer[level - 1], level, addr, pc, kind, t, version)
 
 
+cdef inline uint64_t hit(Cache* c, uint32_t index, uint64_t t, bint demand, bint* trigger) noexcept nogil:
+    """A hit on way `index` at cycle t: the cycle its data is there (a fill still on
+    the way makes the access wait with it), and whether it triggers the prefetcher (the
+    first demand use of a prefetched line)."""
+    cdef uint64_t ready = t + c.hit_latency
+    cache_touch(c, index)
+    if c.ready[index] > t:
+        c.stats.mshr_merges += 1
+        if c.ready[index] > ready:
+            ready = c.ready[index]
+    trigger[0] = demand and c.prefetched[index]
+    if trigger[0]:
+        c.prefetched[index] = 0
+        c.stats.prefetches_useful += 1
+    return ready
+
+
 cdef uint64_t level_access(Hierarchy* h, Cache* c, uint32_t level, uint32_t addr, uint32_t pc,
                            uint32_t kind, uint64_t t, uint64_t* version) noexcept nogil:
     """A request of AccessKind `kind` for `addr` reaching the shared cache `c` (at
@@ -215,16 +232,7 @@ cdef uint64_t level_access(Hierarchy* h, Cache* c, uint32_t level, uint32_t addr
     cache_count(c, line, kind, found >= 0)
     if found >= 0:
         index = <uint32_t>found
-        cache_touch(c, index)
-        ready = t + c.hit_latency
-        if c.ready[index] > t:              # its fill is still on the way: wait with it
-            c.stats.mshr_merges += 1
-            if c.ready[index] > ready:
-                ready = c.ready[index]
-        trigger = demand and c.prefetched[index]
-        if trigger:
-            c.prefetched[index] = 0
-            c.stats.prefetches_useful += 1
+        ready = hit(c, index, t, demand, &trigger)
         version[0] = c.version[index]
     else:
         ready = fetch_line(h, level + 1, addr, pc, kind, mshr_start(c, t + c.hit_latency), version)
@@ -391,16 +399,7 @@ cdef uint64_t l1_access(Hierarchy* h, Cache* c, uint32_t addr, uint32_t width, u
     cache_count(c, line, kind, found >= 0)
     if found >= 0:
         index = <uint32_t>found
-        cache_touch(c, index)
-        ready = t + c.hit_latency
-        if c.ready[index] > t:              # its fill is still on the way: wait with it
-            c.stats.mshr_merges += 1
-            if c.ready[index] > ready:
-                ready = c.ready[index]
-        trigger = demand and c.prefetched[index]
-        if trigger:
-            c.prefetched[index] = 0
-            c.stats.prefetches_useful += 1
+        ready = hit(c, index, t, demand, &trigger)
         if actions & ACT_REQUEST:           # a write to an S copy: BusUpgr, then its ack
             done = bus_transaction(h, c, addr, actions, pc, kind,
                                    mshr_start(c, t + c.hit_latency), &version, &response)
