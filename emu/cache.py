@@ -162,6 +162,32 @@ class CacheStats:
     def __getitem__(self, level: str) -> LevelStats:
         return self.levels[level]
 
+    def as_stats(self) -> dict:
+        """The counters under gem5-like names, as plain numbers (for `emu run --stats`)."""
+        out: dict = {}
+        for name, level in self.levels.items():
+            hits, misses = int(level.hits.sum()), int(level.misses.sum())
+            out[name] = {"overallHits": hits, "overallMisses": misses,
+                         "overallMissRate": level.miss_rate, "mshrMerges": level.mshr_merges,
+                         "mshrStallCycles": level.mshr_stall_cycles,
+                         "writebacks": level.writebacks,
+                         "prefetchesIssued": level.prefetches_issued,
+                         "prefetchesUseful": level.prefetches_useful}
+        out["dram"] = {"reads": self.dram.reads, "writes": self.dram.writes,
+                       "readQueueCycles": self.dram.read_queue_cycles}
+        out["amat"] = self.amat
+        if self.coherence is not None and self.coherence.harts > 1:
+            c = self.coherence
+            out["coherence"] = {
+                "invalidationsSent": int(c.invalidations_sent.sum()),
+                "invalidationsReceived": int(c.invalidations_received.sum()),
+                "interventions": int(c.interventions.sum()),
+                "upgradeMisses": int(c.upgrade_misses.sum()),
+                "reservationsBroken": int(c.reservations_broken.sum()),
+                "falselySharedLines": [f"{entry.line:#010x}" for entry in c.false_sharing],
+            }
+        return out
+
     @property
     def amat(self) -> float:
         """Average memory access time in cycles over every access of the trace."""

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from emu.config import CPU_MODELS, ConfigError, CoreConfig, MachineConfig, describe
+from emu.config import (CPU_MODELS, ConfigError, CoreConfig, MachineConfig, MemoryHierarchyConfig,
+                        describe)
 from emu.loader import LoadError
 
 #: Seconds a run must last before live progress appears on a terminal.
@@ -174,6 +175,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         config = _machine_config(args.config or [], args.cpu)
+        if args.caches:
+            if config.cpu != "ooo":
+                return _error("--caches times the out-of-order core: add --cpu ooo")
+            config = config.replace(caches=MemoryHierarchyConfig())
     except ConfigError as err:
         return _error(f"bad configuration: {err}")
     try:
@@ -222,6 +227,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.stats:
         stats = {**machine.stats, "host_seconds": elapsed,
                  "host_mips": result.instructions / elapsed / 1e6 if elapsed else 0.0}
+        if "caches" in stats:
+            stats["caches"] = stats["caches"].as_stats()
         print("\n".join(_format_stats(stats)), file=sys.stderr)
     if result.reason == "exit":
         return result.exit_code
@@ -271,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-insts", type=int, default=None, metavar="N",
                      help="stop after N instructions")
     run.add_argument("--stats", action="store_true", help="print statistics on stderr at the end")
+    run.add_argument("--caches", action="store_true",
+                     help="time memory with the default cache hierarchy (L1I, L1D, L2, DRAM; "
+                          "needs --cpu ooo)")
     run.add_argument("--config", "-c", action="append", metavar="NAME=VALUE",
                      help=f"set a configuration field, {CORE_PREFIX}NAME for the out-of-order "
                           "core (repeatable; fields below)")

@@ -89,3 +89,14 @@ def test_python_dash_m_and_console_script_agree():
     result = subprocess.run([str(script), "run", str(HELLO)], capture_output=True, timeout=60,
                             env={**os.environ})
     assert result.stdout == emu_cli("run", str(HELLO)).stdout
+
+
+def test_caches_flag_reports_cache_stats_under_gem5_like_names():
+    result = emu_cli("run", "--cpu", "ooo", "--caches", "--stats", str(HELLO))
+    assert result.returncode == 0
+    err = result.stderr.decode()
+    for name in ("caches.l1d.overallMisses", "caches.l2.overallHits", "caches.dram.reads",
+                 "caches.amat", "cpu.ipc"):
+        assert name in err
+    refused = emu_cli("run", "--caches", str(HELLO))
+    assert refused.returncode == 1 and b"--cpu ooo" in refused.stderr
