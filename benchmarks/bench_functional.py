@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from common import (ROOT, WORKLOAD_C, EmuRun, GuestImage, Table, UnicornGuest, Workload, agreement,
-                    assembly_workload, compile_riscv, goal_text, host_description,
+from common import (ROOT, build_workloads, WORKLOAD_C, EmuRun, GuestImage, Table, UnicornGuest, Workload, agreement,
+                    goal_text, host_description,
                     loaded_machine, run_emu, run_hooked_unicorn, unicorn_version)
 
 import emu  # noqa: E402  (common put the repository root on sys.path)
@@ -237,10 +237,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="emu-bench-") as tmp:
         workdir = Path(tmp)
-        # The full run keeps bench.s's own REPEAT, and the C workload repeats as often.
-        asm, asm_reason = assembly_workload(scale.repeat if args.quick else None, workdir)
-        repeat = asm.rounds if asm is not None else scale.repeat
-        c_workload, c_reason = compile_riscv(repeat, workdir)
+        built = build_workloads(scale.repeat if args.quick else None, scale.repeat, workdir)
+        asm, asm_reason, c_workload, c_reason, repeat = (built.asm, built.asm_reason, built.c,
+                                                         built.c_reason, built.repeat)
         workload = asm or c_workload
         if workload is None:
             print(f"no workload to run: {asm_reason}; {c_reason}", file=sys.stderr)

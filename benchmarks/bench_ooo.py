@@ -31,7 +31,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import (EmuRun, Table, Workload, agreement, assembly_workload, compile_riscv,
+from common import (EmuRun, build_workloads, Table, Workload, agreement, assembly_workload, compile_riscv,
                     goal_text, host_description, loaded_machine, run_emu, run_hooked_unicorn,
                     unicorn_version)
 
@@ -162,11 +162,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="emu-bench-ooo-") as tmp:
         workdir = Path(tmp)
-        # As in bench_functional.py: the full run keeps bench.s's own REPEAT, and the C
-        # workload repeats as often.
-        asm, asm_reason = assembly_workload(scale.repeat if args.quick else None, workdir)
-        repeat = asm.rounds if asm is not None else scale.repeat
-        c_workload, c_reason = compile_riscv(repeat, workdir)
+        built = build_workloads(scale.repeat if args.quick else None, scale.repeat, workdir)
+        asm, asm_reason, c_workload, c_reason = built.asm, built.asm_reason, built.c, built.c_reason
         workloads = [(name, w) for name, w in (("bench.s", asm), ("workload.c", c_workload))
                      if w is not None]
         if not workloads:

@@ -130,6 +130,26 @@ def compile_riscv(repeat: int, workdir: Path) -> tuple[Workload | None, str]:
                     output.read_bytes(), ("workload", str(repeat)), repeat), ""
 
 
+@dataclass(frozen=True)
+class Workloads:
+    """The assembly and C workloads of one benchmark run (either may be missing)."""
+
+    asm: Workload | None
+    asm_reason: str
+    c: Workload | None
+    c_reason: str
+    repeat: int             # rounds both run
+
+
+def build_workloads(quick_repeat: int | None, default_repeat: int, workdir: Path) -> Workloads:
+    """programs/bench.s (its own REPEAT unless `quick_repeat`), and workload.c repeated
+    as often."""
+    asm, asm_reason = assembly_workload(quick_repeat, workdir)
+    repeat = asm.rounds if asm is not None else default_repeat
+    c_workload, c_reason = compile_riscv(repeat, workdir)
+    return Workloads(asm, asm_reason, c_workload, c_reason, repeat)
+
+
 # ---- timed runs of emu -----------------------------------------------------------------
 
 @dataclass(frozen=True)
