@@ -141,68 +141,6 @@ class CoreConfig:
         _require(self.deadlock_cycles >= 100, f"deadlock_cycles must be at least 100, not {self.deadlock_cycles}")
 
 
-@dataclass(frozen=True)
-class MachineConfig:
-    """One machine: its memory, harts, core model and clocks."""
-
-    memory_size: int = param(64 << 20, "bytes of guest RAM (a multiple of 4096)")
-    ram_base: int = param(0x1000, "physical address where RAM starts (page aligned)")
-    cpu: str = param("functional", f"core model, one of {', '.join(CPU_MODELS)}")
-    harts: int = param(1, "number of harts (hardware threads)")
-    clock_hz: int = param(1_000_000_000, "core clock: cycles per simulated second")
-    timebase_hz: int = param(10_000_000, "rate of the `time` CSR; must divide clock_hz")
-    stack_size: int = param(256 << 10, "bytes reserved below the top of RAM for the stack; "
-                                     "brk never grows into it")
-    seed: int = param(0, "seed for everything random (AT_RANDOM bytes, later policies)")
-    core: CoreConfig = param(CoreConfig(), "the out-of-order core's parameters (used when cpu='ooo')")
-    caches: "MemoryHierarchyConfig | None" = param(
-        None, "the cache hierarchy timing the out-of-order core's memory accesses; "
-              "None: a fixed latency (core.memory_latency)")
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
-        _require(isinstance(self.core, CoreConfig),
-                 f"core must be a CoreConfig, not {type(self.core).__name__}")
-        _require(self.caches is None or isinstance(self.caches, MemoryHierarchyConfig),
-                 f"caches must be a MemoryHierarchyConfig or None, not {type(self.caches).__name__}")
-        _require(self.memory_size >= 16 * PAGE_SIZE,
-                 f"memory_size must be at least 64 KiB, not {self.memory_size}")
-        _require(self.memory_size % PAGE_SIZE == 0,
-                 f"memory_size must be a multiple of 4096, not {self.memory_size}")
-        _require(self.ram_base >= 0 and self.ram_base % PAGE_SIZE == 0,
-                 f"ram_base must be a page-aligned address, not {self.ram_base:#x}")
-        _require(self.ram_base + self.memory_size <= 0xF0000000,
-                 f"RAM [{self.ram_base:#x}, {self.ram_base + self.memory_size:#x}) overlaps "
-                 "the device region at 0xf0000000")
-        _require(self.cpu in CPU_MODELS,
-                 f"cpu must be one of {', '.join(CPU_MODELS)}, not {self.cpu!r}")
-        _require(self.harts >= 1, f"harts must be at least 1, not {self.harts}")
-        _require(self.clock_hz > 0, f"clock_hz must be positive, not {self.clock_hz}")
-        _require(0 < self.timebase_hz <= self.clock_hz and self.clock_hz % self.timebase_hz == 0,
-                 f"timebase_hz ({self.timebase_hz}) must divide clock_hz ({self.clock_hz})")
-        _require(0 < self.stack_size <= self.memory_size // 2,
-                 f"stack_size must be positive and at most half of memory_size, "
-                 f"not {self.stack_size}")
-
-    @property
-    def ram_end(self) -> int:
-        return self.ram_base + self.memory_size
-
-    @property
-    def time_divider(self) -> int:
-        """Cycles per tick of the `time` CSR."""
-        return self.clock_hz // self.timebase_hz
-
-    def replace(self, **changes: Any) -> "MachineConfig":
-        """A copy with some fields changed (validated like any config)."""
-        return dataclasses.replace(self, **changes)
-
-
-def describe(config_class: type = MachineConfig) -> list[tuple[str, Any, str]]:
-    """(name, default, help) of every field, for `emu run --help-config` and the docs."""
-    return [(f.name, f.default, f.metadata.get("help", "")) for f in dataclasses.fields(config_class)]
-
-
 #: Replacement policies a cache can use (emu/_core/repl_*.pxd).
 REPLACEMENT_POLICIES = ("lru", "plru", "random", "srrip")
 
@@ -432,3 +370,75 @@ class DeviceConfig:
     def replace(self, **changes: Any) -> "DeviceConfig":
         """A copy with some fields changed (validated like any config)."""
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class MachineConfig:
+    """One machine: its memory, harts, core model and clocks."""
+
+    memory_size: int = param(64 << 20, "bytes of guest RAM (a multiple of 4096)")
+    ram_base: int = param(0x1000, "physical address where RAM starts (page aligned)")
+    cpu: str = param("functional", f"core model, one of {', '.join(CPU_MODELS)}")
+    harts: int = param(1, "number of harts (hardware threads)")
+    clock_hz: int = param(1_000_000_000, "core clock: cycles per simulated second")
+    timebase_hz: int = param(10_000_000, "rate of the `time` CSR; must divide clock_hz")
+    stack_size: int = param(256 << 10, "bytes reserved below the top of RAM for the stack; "
+                                     "brk never grows into it")
+    seed: int = param(0, "seed for everything random (AT_RANDOM bytes, later policies)")
+    core: CoreConfig = param(CoreConfig(), "the out-of-order core's parameters (used when cpu='ooo')")
+    caches: "MemoryHierarchyConfig | None" = param(
+        None, "the cache hierarchy timing memory: the out-of-order core's accesses, and the "
+              "functional core's, which it then runs as an in-order blocking core; None: a "
+              "fixed latency (core.memory_latency) and one cycle per functional instruction")
+    mmu: MmuConfig = param(MmuConfig(), "each hart's Sv32 MMU: TLBs and A/D handling "
+                                        "(translation is on when the kernel sets satp)")
+    devices: "DeviceConfig | None" = param(
+        DeviceConfig(), "devices on the system bus besides the CLINT and PLIC; None: no bus "
+                        "at all (no MMIO, no interrupts)")
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+        _require(isinstance(self.core, CoreConfig),
+                 f"core must be a CoreConfig, not {type(self.core).__name__}")
+        _require(self.caches is None or isinstance(self.caches, MemoryHierarchyConfig),
+                 f"caches must be a MemoryHierarchyConfig or None, not {type(self.caches).__name__}")
+        _require(isinstance(self.mmu, MmuConfig),
+                 f"mmu must be an MmuConfig, not {type(self.mmu).__name__}")
+        _require(self.devices is None or isinstance(self.devices, DeviceConfig),
+                 f"devices must be a DeviceConfig or None, not {type(self.devices).__name__}")
+        _require(self.memory_size >= 16 * PAGE_SIZE,
+                 f"memory_size must be at least 64 KiB, not {self.memory_size}")
+        _require(self.memory_size % PAGE_SIZE == 0,
+                 f"memory_size must be a multiple of 4096, not {self.memory_size}")
+        _require(self.ram_base >= 0 and self.ram_base % PAGE_SIZE == 0,
+                 f"ram_base must be a page-aligned address, not {self.ram_base:#x}")
+        _require(self.ram_base + self.memory_size <= 0xF0000000,
+                 f"RAM [{self.ram_base:#x}, {self.ram_base + self.memory_size:#x}) overlaps "
+                 "the device region at 0xf0000000")
+        _require(self.cpu in CPU_MODELS,
+                 f"cpu must be one of {', '.join(CPU_MODELS)}, not {self.cpu!r}")
+        _require(self.harts >= 1, f"harts must be at least 1, not {self.harts}")
+        _require(self.clock_hz > 0, f"clock_hz must be positive, not {self.clock_hz}")
+        _require(0 < self.timebase_hz <= self.clock_hz and self.clock_hz % self.timebase_hz == 0,
+                 f"timebase_hz ({self.timebase_hz}) must divide clock_hz ({self.clock_hz})")
+        _require(0 < self.stack_size <= self.memory_size // 2,
+                 f"stack_size must be positive and at most half of memory_size, "
+                 f"not {self.stack_size}")
+
+    @property
+    def ram_end(self) -> int:
+        return self.ram_base + self.memory_size
+
+    @property
+    def time_divider(self) -> int:
+        """Cycles per tick of the `time` CSR."""
+        return self.clock_hz // self.timebase_hz
+
+    def replace(self, **changes: Any) -> "MachineConfig":
+        """A copy with some fields changed (validated like any config)."""
+        return dataclasses.replace(self, **changes)
+
+
+def describe(config_class: type = MachineConfig) -> list[tuple[str, Any, str]]:
+    """(name, default, help) of every field, for `emu run --help-config` and the docs."""
+    return [(f.name, f.default, f.metadata.get("help", "")) for f in dataclasses.fields(config_class)]

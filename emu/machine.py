@@ -22,6 +22,7 @@ from emu._core.system import (BRANCH_CLASS_NAMES, STOP_REASON_DEADLOCK, STOP_REA
                               STOP_REASON_TRAP, UNIT_NAMES, System)
 from emu.cache import CacheStats
 from emu.config import CPU_MODELS, CoreConfig, MachineConfig
+from emu.devices import Link, SystemBus
 from emu.kernel import Kernel, Outcome, Trap
 
 #: Instructions per entry into the core when no budget limits it: large enough that
@@ -38,7 +39,7 @@ class PipelineError(RuntimeError):
 class RunResult:
     """Why `run` or `step` returned."""
 
-    reason: str                 # "exit" | "limit" | "fault" | "breakpoint" | "interrupted"
+    reason: str                 # "exit" | "limit" | "fault" | "breakpoint" | "interrupt" | "interrupted"
     exit_code: int | None       # guest status for "exit"; 128 + signal for "fault"
     instructions: int           # instructions retired by this call
     cycles: int                 # cycles elapsed in this call
@@ -50,22 +51,40 @@ class Machine:
     """One emulated computer: RAM, harts, a kernel, and a loaded program.
 
     stdin is bytes or a binary file; stdout and stderr are binary files, or None to
-    capture the guest's output in `machine.stdout` / `machine.stderr`.
+    capture the guest's output in `machine.stdout` / `machine.stderr`. The UART is a
+    second console: what the guest transmits goes to stdout too, and
+    `machine.devices.uart.write_rx` feeds its receiver. With a NIC (config.devices.nic),
+    `link` joins this machine to another at `link_end` (0 or 1) of an emu.devices.Link;
+    without one the NIC loops back.
     """
 
     def __init__(self, config: MachineConfig | None = None, *,
                  stdin: bytes | BinaryIO | None = None,
-                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None):
+                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
+                 link: Link | None = None, link_end: int = 0):
         self.config = config if config is not None else MachineConfig()
         if not isinstance(self.config, MachineConfig):
             raise TypeError(f"config must be a MachineConfig, not {type(self.config).__name__}")
         cfg = self.config
         self._system = System(cfg.ram_base, cfg.memory_size, cfg.harts, cfg.time_divider)
         self._system.configure_ooo(cfg.core, cfg.caches)
+        self._system.time_functional(cfg.caches is not None)
+        self._system.configure_mmu(cfg.mmu, cfg.seed)
         self._cpu = cfg.cpu
         self._captured_out = io.BytesIO() if stdout is None else None
         self._captured_err = io.BytesIO() if stderr is None else None
         self._streams = {1: stdout or self._captured_out, 2: stderr or self._captured_err}
+        #: The system bus and its devices (emu.devices.SystemBus), or None.
+        self.devices: SystemBus | None = None
+        if cfg.devices is not None:
+            self.devices = SystemBus.from_config(
+                cfg.devices, cfg.memory_size, cfg.ram_base, cfg.harts, cfg.time_divider,
+                ram=self._system.ram, link=link, link_end=link_end)
+            if self.devices.uart is not None:
+                self.devices.uart.output = self._streams[1]
+            self._system.attach_bus(self.devices.model)
+        elif link is not None:
+            raise ValueError("a link needs a NIC: config.devices is None")
         self._stdin = stdin
         self._stdin_offset = 0
         self.kernel = Kernel(self)
@@ -134,6 +153,7 @@ class Machine:
                 return result("interrupted")
             budget = CHUNK if max_instructions is None else min(CHUNK, max_instructions - done)
             stop, hart = self._run_chunk(budget)
+            self._drain_uart()
             if stop in (STOP_REASON_DEADLOCK, STOP_REASON_INVARIANT):
                 what = "no instruction committed for too long" if stop == STOP_REASON_DEADLOCK \
                     else "a pipeline invariant failed"
@@ -149,7 +169,13 @@ class Machine:
             if progress is not None:
                 progress(self._retired() - start_instret, time.perf_counter() - started)
 
+    def _drain_uart(self) -> None:
+        if self.devices is not None and self.devices.uart is not None:
+            self.devices.uart.read_tx()
+
     def _run_chunk(self, budget: int) -> tuple[int, int]:
+        if self.devices is not None:    # host-side changes (UART input, frames) become visible
+            self.devices.tick(self._cycle())
         running = self._system.running
         if running[0] and running.sum() == 1:
             return self._system.run(0, budget, self._cpu == "ooo"), 0
@@ -214,6 +240,40 @@ class Machine:
     def request_stop(self) -> None:
         """Ask a running `run` to return at its next chunk boundary (safe from signal handlers)."""
         self._stop_requested = True
+
+    # ---- virtual memory and interrupts (the kernel's side) ------------------------
+
+    def set_satp(self, hart: int, mode: int, asid: int = 0, root_ppn: int = 0) -> None:
+        """Write `hart`'s satp: mode 0 (bare: addresses are physical) or 1 (Sv32, with the
+        root page table at physical page root_ppn), a 9-bit ASID. TLB entries stay (they
+        are ASID-tagged): after changing a table, `sfence`."""
+        self._system.set_satp(hart, mode, asid, root_ppn)
+
+    def satp(self, hart: int = 0) -> int:
+        """`hart`'s satp CSR value (MODE 31, ASID 30:22, PPN 21:0)."""
+        return self._system.satp(hart)
+
+    def sfence(self, hart: int | None = None, vaddr: int | None = None,
+               asid: int | None = None) -> None:
+        """sfence.vma on `hart` (None: every hart): vaddr None flushes every address,
+        asid None every address space, as rs1 = x0 / rs2 = x0 do."""
+        harts = range(self.config.harts) if hart is None else (hart,)
+        for h in harts:
+            self._system.sfence(h, vaddr, asid)
+
+    def tlb_stats(self, hart: int = 0) -> dict:
+        """`hart`'s TLB counters: per TLB hits and misses, walks, PTE reads and writes,
+        faults. Misses and walks are exact for both cores; hits leave out the functional
+        core's inline fast-path hits (tlb.pxd), which are not counted, to keep it fast."""
+        return self._system.mmu_stats(hart)
+
+    def enable_interrupts(self, hart: int, mask: int) -> None:
+        """Let the interrupts in `mask` (mip bits: emu.devices.bus.MIP_MTIP, MIP_MEIP,
+        MIP_MSIP) stop `hart` and reach the kernel; 0 disables them all."""
+        self._system.set_mie(hart, mask)
+
+    def enabled_interrupts(self, hart: int = 0) -> int:
+        return self._system.get_mie(hart)
 
     # ---- state --------------------------------------------------------------------
 

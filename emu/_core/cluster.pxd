@@ -1,7 +1,8 @@
 """Several harts advanced together in one global cycle loop.
 
 Each cycle every running hart takes one step: an out-of-order hart one pipeline cycle,
-a functional hart one instruction (its one cycle). All harts share the global clock
+a functional hart one instruction (its one cycle; a functional hart timed by the
+caches waits out its stall cycles before its next instruction). All harts share the global clock
 (their cycle counters are set to it when a run starts), so the shared cache levels
 and DRAM see one consistent time. The loop returns to Python when any hart traps or
 the instruction budget (summed over the harts) ends; every out-of-order hart then
@@ -13,6 +14,7 @@ from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from emu._core.hart cimport Hart
 from emu._core.memory cimport PhysMem
 from emu._core.ooo cimport OoOCore
+from emu._core.ports cimport HartPorts
 
 
 cdef struct ClusterStop:
@@ -20,5 +22,6 @@ cdef struct ClusterStop:
     uint32_t hart           # the hart that stopped it (STOP_BUDGET: 0)
 
 
-cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, uint8_t* running, uint8_t* detailed,
-                             uint32_t nharts, PhysMem* m, uint64_t budget) noexcept nogil
+cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, HartPorts* ports, uint8_t* running,
+                             uint8_t* detailed, uint32_t nharts, PhysMem* m,
+                             uint64_t budget) noexcept nogil

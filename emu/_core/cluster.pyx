@@ -5,8 +5,9 @@ from emu._core.ooo cimport ooo_begin, ooo_cycle, ooo_end
 from emu._core.traps cimport STOP_BUDGET
 
 
-cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, uint8_t* running, uint8_t* detailed,
-                             uint32_t nharts, PhysMem* m, uint64_t budget) noexcept nogil:
+cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, HartPorts* ports, uint8_t* running,
+                             uint8_t* detailed, uint32_t nharts, PhysMem* m,
+                             uint64_t budget) noexcept nogil:
     cdef ClusterStop result
     cdef PhysMem mem = m[0]
     cdef uint64_t now = 0
@@ -39,8 +40,10 @@ cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, uint8_t* running, uint
             before = harts[i].instret
             if detailed[i]:
                 stop = ooo_cycle(&cores[i], &harts[i], mem, budget - retired)
+            elif harts[i].cycle > now:
+                continue            # a timed functional hart still stalled on memory
             else:
-                stop = run_functional(&harts[i], m, 1)
+                stop = run_functional(&harts[i], m, &ports[i], 1)
                 if stop == STOP_BUDGET:
                     stop = -1       # its one instruction for this cycle
             retired += harts[i].instret - before
@@ -50,6 +53,7 @@ cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, uint8_t* running, uint
                 result.stop = stop
                 result.hart = i
                 break
+        now += 1
     for i in range(nharts):
         if running[i] and detailed[i]:
             ooo_end(&cores[i], &harts[i])

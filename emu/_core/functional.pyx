@@ -1,24 +1,69 @@
 """The functional core: the fast mode, and the golden model for the detailed core.
 
-`run_functional` executes up to `budget` instructions on one hart, one instruction
-per cycle, with no Python object in sight, and returns STOP_BUDGET or, on an
-exception, STOP_TRAP with the hart's pc at the faulting instruction (nothing of it
-executed) and trap_cause/trap_value set. What each instruction computes comes from
-semantics.pxd, shared with the out-of-order core; this file only sequences it.
+`run_functional` executes up to `budget` instructions on one hart, with no Python
+object in sight, and returns STOP_BUDGET or, on an exception or an interrupt,
+STOP_TRAP with trap_cause/trap_value set and the hart's pc at the instruction that
+trapped (nothing of it executed) or, for an interrupt, the next one to execute.
+What each instruction computes comes from semantics.pxd, shared with the
+out-of-order core; this file only sequences it.
 
 Each case of the dispatch switch either completes its instruction or sets `cause`
 (and `addr` or `tval`) without touching architectural state; one check after the
 switch, together with the alignment of the next pc, sends every trap down one path.
+
+One loop, four machines. `run_loop` is written once over two fused parameters that
+the C compiler specialises away (so the fast case pays nothing for the others):
+
+- Addressing: `Bare` (satp off: addresses are physical) or `Paged` (Sv32: fetches go
+  through a one-page translation cached in locals, data through the MMU's inline fast
+  slots, tlb.pxd mmu_fast, and on a miss the TLBs and the walker).
+- Timing: `Untimed` (one cycle per instruction) or `Timed` (the cache hierarchy of
+  HartPorts.caches sees every fetch, load, store and atomic, like cachegrind, and the
+  hart is an in-order, blocking core: an instruction costs one cycle plus whatever its
+  fetch and its load or atomic take beyond an L1 hit; stores retire into a write
+  buffer and cost nothing more; an MMIO access costs its bus time).
+
+The bus (HartPorts.bus) is a runtime check outside the per-instruction path: an access
+outside RAM becomes an MMIO access, and the loop runs in chunks that end at the bus's
+next device event (and after every MMIO access), where devices tick and an enabled
+pending interrupt (Hart.mie) stops the hart with cause CAUSE_INTERRUPT | code.
 """
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
+from emu._core.access cimport ACCESS_ATOMIC, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE
+from emu._core.bus cimport (MIP_MEIP, MIP_MSIP, MIP_MTIP, Bus, bus_advance, bus_load,
+                            bus_pending_interrupt, bus_store)
 from emu._core.decode cimport Decoded
 from emu._core.hart cimport Hart, counter_value
-from emu._core.memory cimport ACCESS_OK, PhysMem, fetch_decoded, load, store
+from emu._core.hierarchy cimport Hierarchy, hierarchy_access_bytes, hierarchy_access_pc
+from emu._core.memory cimport (ACCESS_OK, PhysMem, fetch_decoded, load, ram_read, ram_write,
+                               store)
 from emu._core.opcodes cimport *
+from emu._core.ports cimport HartPorts
 from emu._core.semantics cimport *
+from emu._core.sv32 cimport (SATP_MODE_BARE, SV32_PAGE_MASK, XLATE_FETCH, XLATE_LOAD,
+                             XLATE_STORE, Translation)
+from emu._core.tlb cimport Mmu, mmu_fast, mmu_translate
 from emu._core.traps cimport *
+
+
+cdef struct Bare:       # fused-type tags: empty in meaning, never dereferenced
+    char unused
+cdef struct Paged:
+    char unused
+cdef struct Untimed:
+    char unused
+cdef struct Timed:
+    char unused
+
+ctypedef fused Addressing:
+    Bare
+    Paged
+
+ctypedef fused Timing:
+    Untimed
+    Timed
 
 
 cdef inline bint is_counter(uint32_t csr) noexcept nogil:
@@ -26,199 +71,382 @@ cdef inline bint is_counter(uint32_t csr) noexcept nogil:
     return 0xc00U <= (csr & ~0x80U) <= 0xc02U
 
 
-cdef int run_functional(Hart* h, PhysMem* m, uint64_t budget) noexcept nogil:
+cdef inline int translate(Addressing* addressing, Mmu* mmu, PhysMem mem, uint32_t vaddr,
+                          uint32_t width, uint32_t kind, int misaligned,
+                          uint32_t* paddr) noexcept nogil:
+    """The physical address of a data access: ACCESS_OK with *paddr, or the trap cause
+    (misaligned before translation, then the page or access fault)."""
+    cdef uint32_t offset
+    cdef Translation t
+    cdef int cause
+    if Addressing is Bare:
+        paddr[0] = vaddr
+        return ACCESS_OK
+    else:
+        if vaddr & (width - 1):
+            return misaligned
+        if mmu_fast(mmu, vaddr, kind, &offset):
+            paddr[0] = offset + mem.base
+            return ACCESS_OK
+        cause = mmu_translate(mmu, mem, vaddr, kind, False, &t)
+        paddr[0] = t.paddr
+        return cause
+
+
+cdef inline void charge(Timing* timing, Hart* h, Hierarchy* caches, uint32_t pc, uint32_t paddr,
+                        uint32_t width, uint32_t kind, uint64_t n) noexcept nogil:
+    """Timed: put the access through the caches at the hart's cycle (`n` instructions into
+    this run); a fetch, load or atomic stalls the hart for what it takes beyond an L1 hit."""
+    cdef uint32_t latency, hit
+    cdef uint64_t now
+    if Timing is Timed:
+        now = h.cycle + n
+        if kind == ACCESS_STORE:
+            hierarchy_access_bytes(caches, h.hart_id, pc, paddr, width, kind, now)
+            return
+        latency = hierarchy_access_pc(caches, h.hart_id, pc, paddr, kind, now)
+        hit = caches.params.l1i.hit_latency if kind == ACCESS_FETCH else caches.params.l1d.hit_latency
+        if latency > hit:
+            h.cycle += latency - hit
+
+
+cdef inline int mmio(Timing* timing, Hart* h, Bus* bus, uint32_t paddr, uint32_t width,
+                     uint32_t* value, bint is_store, uint64_t* chunk_end,
+                     uint64_t n) noexcept nogil:
+    """An access outside RAM goes to the bus (MMIO), at the hart's cycle (`n`
+    instructions into this run). It ends the chunk after this instruction, so devices
+    and interrupts are looked at again."""
+    cdef uint64_t now = h.cycle + n
+    cdef int cause
+    if is_store:
+        cause = bus_store(bus, paddr, width, value[0], now)
+    else:
+        cause = bus_load(bus, paddr, width, value, now)
+    if Timing is Timed:
+        if bus.done > now:
+            h.cycle += bus.done - now
+    chunk_end[0] = n + 1
+    return cause
+
+
+cdef inline int data_load(Addressing* addressing, Timing* timing, Hart* h, PhysMem mem,
+                          HartPorts* ports, uint32_t pc, uint32_t vaddr, uint32_t width,
+                          uint32_t* value, uint64_t* chunk_end, uint64_t n) noexcept nogil:
+    """A load (lb..lw): ACCESS_OK with the zero-extended value, or the trap cause."""
+    cdef uint32_t paddr, offset
+    cdef int cause
+    if Addressing is Paged:     # the fast slot: permission and bounds already checked
+        if vaddr & (width - 1) == 0 and mmu_fast(ports.mmu, vaddr, XLATE_LOAD, &offset):
+            value[0] = ram_read(mem, offset, width)
+            charge(timing, h, ports.caches, pc, offset + mem.base, width, ACCESS_LOAD, n)
+            return ACCESS_OK
+    cause = translate(addressing, ports.mmu, mem, vaddr, width, XLATE_LOAD,
+                      CAUSE_LOAD_MISALIGNED, &paddr)
+    if cause != ACCESS_OK:
+        return cause
+    cause = load(mem, paddr, width, value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
+    if cause == ACCESS_OK:
+        charge(timing, h, ports.caches, pc, paddr, width, ACCESS_LOAD, n)
+    elif cause == CAUSE_LOAD_ACCESS and ports.bus != NULL:
+        cause = mmio(timing, h, ports.bus, paddr, width, value, False, chunk_end, n)
+    return cause
+
+
+cdef inline int data_store(Addressing* addressing, Timing* timing, Hart* h, PhysMem mem,
+                           HartPorts* ports, uint32_t pc, uint32_t vaddr, uint32_t width,
+                           uint32_t value, uint64_t* chunk_end, uint64_t n) noexcept nogil:
+    """A store (sb..sw): ACCESS_OK, or the trap cause."""
+    cdef uint32_t paddr, offset
+    cdef int cause
+    if Addressing is Paged:
+        if vaddr & (width - 1) == 0 and mmu_fast(ports.mmu, vaddr, XLATE_STORE, &offset):
+            ram_write(mem, offset, width, value, h.hart_id)
+            charge(timing, h, ports.caches, pc, offset + mem.base, width, ACCESS_STORE, n)
+            return ACCESS_OK
+    cause = translate(addressing, ports.mmu, mem, vaddr, width, XLATE_STORE,
+                      CAUSE_STORE_MISALIGNED, &paddr)
+    if cause != ACCESS_OK:
+        return cause
+    cause = store(mem, paddr, width, value, h.hart_id)
+    if cause == ACCESS_OK:
+        charge(timing, h, ports.caches, pc, paddr, width, ACCESS_STORE, n)
+    elif cause == CAUSE_STORE_ACCESS and ports.bus != NULL:
+        cause = mmio(timing, h, ports.bus, paddr, width, &value, True, chunk_end, n)
+    return cause
+
+
+cdef inline int atomic_read(Addressing* addressing, Timing* timing, Hart* h, PhysMem mem,
+                            HartPorts* ports, uint32_t pc, uint32_t vaddr, uint32_t kind,
+                            uint32_t* paddr, uint32_t* value, uint64_t n) noexcept nogil:
+    """The read half of LR (kind XLATE_LOAD), SC and the AMOs (XLATE_STORE): the word at
+    vaddr and its physical address. Atomics are RAM-only: MMIO gives an access fault."""
+    cdef int misaligned = CAUSE_LOAD_MISALIGNED if kind == XLATE_LOAD else CAUSE_STORE_MISALIGNED
+    cdef int cause = translate(addressing, ports.mmu, mem, vaddr, 4, kind, misaligned, paddr)
+    if cause != ACCESS_OK:
+        return cause
+    cause = load(mem, paddr[0], 4, value, misaligned,
+                 CAUSE_LOAD_ACCESS if kind == XLATE_LOAD else CAUSE_STORE_ACCESS)
+    if cause == ACCESS_OK:
+        charge(timing, h, ports.caches, pc, paddr[0], 4,
+               ACCESS_LOAD if kind == XLATE_LOAD else ACCESS_ATOMIC, n)
+    return cause
+
+
+cdef inline uint32_t interrupt_code(uint32_t pending) noexcept nogil:
+    """The interrupt taken first among pending mip bits: external, software, timer."""
+    if pending & MIP_MEIP:
+        return 11
+    if pending & MIP_MSIP:
+        return 3
+    return 7
+
+
+cdef int run_functional(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget) noexcept nogil:
+    cdef bint paged = ports.mmu.mode != SATP_MODE_BARE
+    if ports.caches == NULL:
+        if paged:
+            return run_loop(h, m, ports, budget, <Paged*>NULL, <Untimed*>NULL)
+        return run_loop(h, m, ports, budget, <Bare*>NULL, <Untimed*>NULL)
+    if paged:
+        return run_loop(h, m, ports, budget, <Paged*>NULL, <Timed*>NULL)
+    return run_loop(h, m, ports, budget, <Bare*>NULL, <Timed*>NULL)
+
+
+cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
+                  Addressing* addressing, Timing* timing) noexcept nogil:
     cdef uint32_t* x = h.x
     cdef uint32_t pc = h.pc
     cdef uint32_t next_pc
     cdef uint64_t n = 0
-    cdef uint64_t counter
+    cdef uint64_t chunk_end = budget
+    cdef uint64_t counter, now
     cdef Decoded* d
     cdef uint8_t op
-    cdef uint32_t imm, addr = 0, value = 0, tval = 0
+    cdef uint32_t imm, addr = 0, value = 0, tval = 0, paddr
+    cdef uint32_t fetch_page = 1    # Paged: the virtual page of the last fetch (1: none) ...
+    cdef uint32_t fetch_delta = 0   # ... and its physical minus virtual address
+    cdef uint32_t pending
     cdef int cause = ACCESS_OK
     cdef PhysMem mem = m[0]     # by value: see memory.pxd
     cdef uint32_t hart = h.hart_id
+    cdef Bus* bus = ports.bus
     x[0] = 0
     if pc & 3:
         budget = 0
         cause = CAUSE_FETCH_MISALIGNED
         tval = pc
     while n < budget:
-        d = fetch_decoded(mem, pc)
-        if d == NULL:
-            cause = CAUSE_FETCH_ACCESS
-            tval = pc
-            break
-        op = d.op
-        imm = <uint32_t>d.imm
-        next_pc = pc + 4
-        if op == OP_LUI:
-            x[d.rd] = imm
-        elif op == OP_AUIPC:
-            x[d.rd] = pc + imm
-        elif op == OP_ADDI:
-            x[d.rd] = sem_add(x[d.rs1], imm)
-        elif op == OP_SLTI:
-            x[d.rd] = sem_slt(x[d.rs1], imm)
-        elif op == OP_SLTIU:
-            x[d.rd] = sem_sltu(x[d.rs1], imm)
-        elif op == OP_XORI:
-            x[d.rd] = sem_xor(x[d.rs1], imm)
-        elif op == OP_ORI:
-            x[d.rd] = sem_or(x[d.rs1], imm)
-        elif op == OP_ANDI:
-            x[d.rd] = sem_and(x[d.rs1], imm)
-        elif op == OP_SLLI:
-            x[d.rd] = sem_sll(x[d.rs1], imm)
-        elif op == OP_SRLI:
-            x[d.rd] = sem_srl(x[d.rs1], imm)
-        elif op == OP_SRAI:
-            x[d.rd] = sem_sra(x[d.rs1], imm)
-        elif op == OP_ADD:
-            x[d.rd] = sem_add(x[d.rs1], x[d.rs2])
-        elif op == OP_SUB:
-            x[d.rd] = sem_sub(x[d.rs1], x[d.rs2])
-        elif op == OP_SLL:
-            x[d.rd] = sem_sll(x[d.rs1], x[d.rs2])
-        elif op == OP_SLT:
-            x[d.rd] = sem_slt(x[d.rs1], x[d.rs2])
-        elif op == OP_SLTU:
-            x[d.rd] = sem_sltu(x[d.rs1], x[d.rs2])
-        elif op == OP_XOR:
-            x[d.rd] = sem_xor(x[d.rs1], x[d.rs2])
-        elif op == OP_SRL:
-            x[d.rd] = sem_srl(x[d.rs1], x[d.rs2])
-        elif op == OP_SRA:
-            x[d.rd] = sem_sra(x[d.rs1], x[d.rs2])
-        elif op == OP_OR:
-            x[d.rd] = sem_or(x[d.rs1], x[d.rs2])
-        elif op == OP_AND:
-            x[d.rd] = sem_and(x[d.rs1], x[d.rs2])
-        elif op == OP_MUL:
-            x[d.rd] = sem_mul(x[d.rs1], x[d.rs2])
-        elif op == OP_MULH:
-            x[d.rd] = sem_mulh(x[d.rs1], x[d.rs2])
-        elif op == OP_MULHSU:
-            x[d.rd] = sem_mulhsu(x[d.rs1], x[d.rs2])
-        elif op == OP_MULHU:
-            x[d.rd] = sem_mulhu(x[d.rs1], x[d.rs2])
-        elif op == OP_DIV:
-            x[d.rd] = sem_div(x[d.rs1], x[d.rs2])
-        elif op == OP_DIVU:
-            x[d.rd] = sem_divu(x[d.rs1], x[d.rs2])
-        elif op == OP_REM:
-            x[d.rd] = sem_rem(x[d.rs1], x[d.rs2])
-        elif op == OP_REMU:
-            x[d.rd] = sem_remu(x[d.rs1], x[d.rs2])
-        elif op == OP_LB:
-            addr = x[d.rs1] + imm
-            cause = load(mem, addr, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause == ACCESS_OK:
-                x[d.rd] = sem_lb(value)
-        elif op == OP_LH:
-            addr = x[d.rs1] + imm
-            cause = load(mem, addr, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause == ACCESS_OK:
-                x[d.rd] = sem_lh(value)
-        elif op == OP_LW:
-            addr = x[d.rs1] + imm
-            cause = load(mem, addr, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause == ACCESS_OK:
-                x[d.rd] = sem_lw(value)
-        elif op == OP_LBU:
-            addr = x[d.rs1] + imm
-            cause = load(mem, addr, 1, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause == ACCESS_OK:
-                x[d.rd] = sem_lbu(value)
-        elif op == OP_LHU:
-            addr = x[d.rs1] + imm
-            cause = load(mem, addr, 2, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause == ACCESS_OK:
-                x[d.rd] = sem_lhu(value)
-        elif op == OP_SB:
-            addr = x[d.rs1] + imm
-            cause = store(mem, addr, 1, x[d.rs2], hart)
-        elif op == OP_SH:
-            addr = x[d.rs1] + imm
-            cause = store(mem, addr, 2, x[d.rs2], hart)
-        elif op == OP_SW:
-            addr = x[d.rs1] + imm
-            cause = store(mem, addr, 4, x[d.rs2], hart)
-        elif op == OP_BEQ:
-            if sem_beq(x[d.rs1], x[d.rs2]):
-                next_pc = pc + imm
-        elif op == OP_BNE:
-            if sem_bne(x[d.rs1], x[d.rs2]):
-                next_pc = pc + imm
-        elif op == OP_BLT:
-            if sem_blt(x[d.rs1], x[d.rs2]):
-                next_pc = pc + imm
-        elif op == OP_BGE:
-            if sem_bge(x[d.rs1], x[d.rs2]):
-                next_pc = pc + imm
-        elif op == OP_BLTU:
-            if sem_bltu(x[d.rs1], x[d.rs2]):
-                next_pc = pc + imm
-        elif op == OP_BGEU:
-            if sem_bgeu(x[d.rs1], x[d.rs2]):
-                next_pc = pc + imm
-        elif op == OP_JAL or op == OP_JALR:
-            next_pc = pc + imm if op == OP_JAL else (x[d.rs1] + imm) & ~1U
-            if next_pc & 3 == 0:    # rd is written only when the jump does not trap
-                x[d.rd] = pc + 4
-        elif op == OP_LR_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-            if cause == ACCESS_OK:
-                h.reservation = addr
-                h.reserved = 1
-                x[d.rd] = value
-        elif op == OP_SC_W:
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause == ACCESS_OK:
-                if h.reserved and h.reservation == addr:
-                    store(mem, addr, 4, x[d.rs2], hart)
-                    x[d.rd] = 0
+        if bus != NULL:     # a chunk boundary: devices, interrupts, the next chunk's end
+            now = h.cycle + n
+            bus_advance(bus, now)
+            if h.mie:
+                pending = bus_pending_interrupt(bus, hart, now) & h.mie
+                if pending:
+                    cause = <int>(CAUSE_INTERRUPT | interrupt_code(pending))
+                    tval = 0
+                    break
+            chunk_end = budget
+            if bus.next_event > now and bus.next_event - now < budget - n:
+                chunk_end = n + (bus.next_event - now)
+            elif bus.next_event <= now:
+                chunk_end = n + 1
+        while n < chunk_end:
+            if Addressing is Paged:
+                if (pc & ~SV32_PAGE_MASK) != fetch_page:
+                    cause = translate(addressing, ports.mmu, mem, pc, 4, XLATE_FETCH,
+                                      CAUSE_FETCH_MISALIGNED, &paddr)
+                    if cause != ACCESS_OK:
+                        tval = pc
+                        break
+                    fetch_page = pc & ~SV32_PAGE_MASK
+                    fetch_delta = paddr - pc
+                d = fetch_decoded(mem, pc + fetch_delta)
+            else:
+                d = fetch_decoded(mem, pc)
+            if d == NULL:
+                cause = CAUSE_FETCH_ACCESS
+                tval = pc
+                break
+            if Timing is Timed:
+                charge(timing, h, ports.caches, pc, pc + fetch_delta, 4, ACCESS_FETCH, n)
+            op = d.op
+            imm = <uint32_t>d.imm
+            next_pc = pc + 4
+            if op == OP_LUI:
+                x[d.rd] = imm
+            elif op == OP_AUIPC:
+                x[d.rd] = pc + imm
+            elif op == OP_ADDI:
+                x[d.rd] = sem_add(x[d.rs1], imm)
+            elif op == OP_SLTI:
+                x[d.rd] = sem_slt(x[d.rs1], imm)
+            elif op == OP_SLTIU:
+                x[d.rd] = sem_sltu(x[d.rs1], imm)
+            elif op == OP_XORI:
+                x[d.rd] = sem_xor(x[d.rs1], imm)
+            elif op == OP_ORI:
+                x[d.rd] = sem_or(x[d.rs1], imm)
+            elif op == OP_ANDI:
+                x[d.rd] = sem_and(x[d.rs1], imm)
+            elif op == OP_SLLI:
+                x[d.rd] = sem_sll(x[d.rs1], imm)
+            elif op == OP_SRLI:
+                x[d.rd] = sem_srl(x[d.rs1], imm)
+            elif op == OP_SRAI:
+                x[d.rd] = sem_sra(x[d.rs1], imm)
+            elif op == OP_ADD:
+                x[d.rd] = sem_add(x[d.rs1], x[d.rs2])
+            elif op == OP_SUB:
+                x[d.rd] = sem_sub(x[d.rs1], x[d.rs2])
+            elif op == OP_SLL:
+                x[d.rd] = sem_sll(x[d.rs1], x[d.rs2])
+            elif op == OP_SLT:
+                x[d.rd] = sem_slt(x[d.rs1], x[d.rs2])
+            elif op == OP_SLTU:
+                x[d.rd] = sem_sltu(x[d.rs1], x[d.rs2])
+            elif op == OP_XOR:
+                x[d.rd] = sem_xor(x[d.rs1], x[d.rs2])
+            elif op == OP_SRL:
+                x[d.rd] = sem_srl(x[d.rs1], x[d.rs2])
+            elif op == OP_SRA:
+                x[d.rd] = sem_sra(x[d.rs1], x[d.rs2])
+            elif op == OP_OR:
+                x[d.rd] = sem_or(x[d.rs1], x[d.rs2])
+            elif op == OP_AND:
+                x[d.rd] = sem_and(x[d.rs1], x[d.rs2])
+            elif op == OP_MUL:
+                x[d.rd] = sem_mul(x[d.rs1], x[d.rs2])
+            elif op == OP_MULH:
+                x[d.rd] = sem_mulh(x[d.rs1], x[d.rs2])
+            elif op == OP_MULHSU:
+                x[d.rd] = sem_mulhsu(x[d.rs1], x[d.rs2])
+            elif op == OP_MULHU:
+                x[d.rd] = sem_mulhu(x[d.rs1], x[d.rs2])
+            elif op == OP_DIV:
+                x[d.rd] = sem_div(x[d.rs1], x[d.rs2])
+            elif op == OP_DIVU:
+                x[d.rd] = sem_divu(x[d.rs1], x[d.rs2])
+            elif op == OP_REM:
+                x[d.rd] = sem_rem(x[d.rs1], x[d.rs2])
+            elif op == OP_REMU:
+                x[d.rd] = sem_remu(x[d.rs1], x[d.rs2])
+            elif op == OP_LB:
+                addr = x[d.rs1] + imm
+                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 1, &value, &chunk_end, n)
+                if cause == ACCESS_OK:
+                    x[d.rd] = sem_lb(value)
+            elif op == OP_LH:
+                addr = x[d.rs1] + imm
+                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 2, &value, &chunk_end, n)
+                if cause == ACCESS_OK:
+                    x[d.rd] = sem_lh(value)
+            elif op == OP_LW:
+                addr = x[d.rs1] + imm
+                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 4, &value, &chunk_end, n)
+                if cause == ACCESS_OK:
+                    x[d.rd] = sem_lw(value)
+            elif op == OP_LBU:
+                addr = x[d.rs1] + imm
+                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 1, &value, &chunk_end, n)
+                if cause == ACCESS_OK:
+                    x[d.rd] = sem_lbu(value)
+            elif op == OP_LHU:
+                addr = x[d.rs1] + imm
+                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 2, &value, &chunk_end, n)
+                if cause == ACCESS_OK:
+                    x[d.rd] = sem_lhu(value)
+            elif op == OP_SB:
+                addr = x[d.rs1] + imm
+                cause = data_store(addressing, timing, h, mem, ports, pc, addr, 1, x[d.rs2], &chunk_end, n)
+            elif op == OP_SH:
+                addr = x[d.rs1] + imm
+                cause = data_store(addressing, timing, h, mem, ports, pc, addr, 2, x[d.rs2], &chunk_end, n)
+            elif op == OP_SW:
+                addr = x[d.rs1] + imm
+                cause = data_store(addressing, timing, h, mem, ports, pc, addr, 4, x[d.rs2], &chunk_end, n)
+            elif op == OP_BEQ:
+                if sem_beq(x[d.rs1], x[d.rs2]):
+                    next_pc = pc + imm
+            elif op == OP_BNE:
+                if sem_bne(x[d.rs1], x[d.rs2]):
+                    next_pc = pc + imm
+            elif op == OP_BLT:
+                if sem_blt(x[d.rs1], x[d.rs2]):
+                    next_pc = pc + imm
+            elif op == OP_BGE:
+                if sem_bge(x[d.rs1], x[d.rs2]):
+                    next_pc = pc + imm
+            elif op == OP_BLTU:
+                if sem_bltu(x[d.rs1], x[d.rs2]):
+                    next_pc = pc + imm
+            elif op == OP_BGEU:
+                if sem_bgeu(x[d.rs1], x[d.rs2]):
+                    next_pc = pc + imm
+            elif op == OP_JAL or op == OP_JALR:
+                next_pc = pc + imm if op == OP_JAL else (x[d.rs1] + imm) & ~1U
+                if next_pc & 3 == 0:    # rd is written only when the jump does not trap
+                    x[d.rd] = pc + 4
+            elif op == OP_LR_W:
+                addr = x[d.rs1]
+                cause = atomic_read(addressing, timing, h, mem, ports, pc, addr, XLATE_LOAD,
+                                    &paddr, &value, n)
+                if cause == ACCESS_OK:
+                    h.reservation = paddr
+                    h.reserved = 1
+                    x[d.rd] = value
+            elif op == OP_SC_W:
+                addr = x[d.rs1]
+                cause = atomic_read(addressing, timing, h, mem, ports, pc, addr, XLATE_STORE,
+                                    &paddr, &value, n)
+                if cause == ACCESS_OK:
+                    if h.reserved and h.reservation == paddr:
+                        store(mem, paddr, 4, x[d.rs2], hart)
+                        x[d.rd] = 0
+                    else:
+                        x[d.rd] = 1
+                    h.reserved = 0
+            elif (op == OP_AMOSWAP_W or op == OP_AMOADD_W or op == OP_AMOXOR_W or op == OP_AMOAND_W
+                  or op == OP_AMOOR_W or op == OP_AMOMIN_W or op == OP_AMOMAX_W
+                  or op == OP_AMOMINU_W or op == OP_AMOMAXU_W):
+                addr = x[d.rs1]
+                cause = atomic_read(addressing, timing, h, mem, ports, pc, addr, XLATE_STORE,
+                                    &paddr, &value, n)
+                if cause == ACCESS_OK:
+                    store(mem, paddr, 4, sem_amo(op, value, x[d.rs2]), hart)
+                    x[d.rd] = value
+            elif (op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC
+                  or op == OP_CSRRWI or op == OP_CSRRSI or op == OP_CSRRCI):
+                if sem_csr_writes(op == OP_CSRRW or op == OP_CSRRWI, d.rs1) or not is_counter(imm):
+                    cause = CAUSE_ILLEGAL_INSTRUCTION
+                    tval = d.word
                 else:
-                    x[d.rd] = 1
-                h.reserved = 0
-        elif (op == OP_AMOSWAP_W or op == OP_AMOADD_W or op == OP_AMOXOR_W or op == OP_AMOAND_W
-              or op == OP_AMOOR_W or op == OP_AMOMIN_W or op == OP_AMOMAX_W
-              or op == OP_AMOMINU_W or op == OP_AMOMAXU_W):
-            addr = x[d.rs1]
-            cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
-            if cause == ACCESS_OK:
-                store(mem, addr, 4, sem_amo(op, value, x[d.rs2]), hart)
-                x[d.rd] = value
-        elif (op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC
-              or op == OP_CSRRWI or op == OP_CSRRSI or op == OP_CSRRCI):
-            if sem_csr_writes(op == OP_CSRRW or op == OP_CSRRWI, d.rs1) or not is_counter(imm):
+                    counter = counter_value(h, imm, n)
+                    x[d.rd] = <uint32_t>(counter >> 32) if imm & 0x80U else <uint32_t>counter
+            elif op == OP_FENCE or op == OP_FENCE_TSO or op == OP_FENCE_I:
+                pass  # one hart, in order, and fetch re-checks every decoded word: nothing to order
+            elif op == OP_ECALL:
+                cause = CAUSE_ECALL_U
+                tval = 0
+            elif op == OP_EBREAK:
+                cause = CAUSE_BREAKPOINT
+                tval = pc
+            else:  # OP_ILLEGAL
                 cause = CAUSE_ILLEGAL_INSTRUCTION
                 tval = d.word
-            else:
-                counter = counter_value(h, imm, n)
-                x[d.rd] = <uint32_t>(counter >> 32) if imm & 0x80U else <uint32_t>counter
-        elif op == OP_FENCE or op == OP_FENCE_TSO or op == OP_FENCE_I:
-            pass  # one hart, in order, and fetch re-checks every decoded word: nothing to order
-        elif op == OP_ECALL:
-            cause = CAUSE_ECALL_U
-            tval = 0
-        elif op == OP_EBREAK:
-            cause = CAUSE_BREAKPOINT
-            tval = pc
-        else:  # OP_ILLEGAL
-            cause = CAUSE_ILLEGAL_INSTRUCTION
-            tval = d.word
-        if cause != ACCESS_OK or next_pc & 3:
-            if cause == ACCESS_OK:
-                cause = CAUSE_FETCH_MISALIGNED
-                tval = next_pc
-            elif cause != CAUSE_ILLEGAL_INSTRUCTION and cause != CAUSE_ECALL_U and cause != CAUSE_BREAKPOINT:
-                tval = addr     # a load, store or AMO fault: the address it accessed
+            if cause != ACCESS_OK or next_pc & 3:
+                if cause == ACCESS_OK:
+                    cause = CAUSE_FETCH_MISALIGNED
+                    tval = next_pc
+                elif cause != CAUSE_ILLEGAL_INSTRUCTION and cause != CAUSE_ECALL_U and cause != CAUSE_BREAKPOINT:
+                    tval = addr     # a load, store or AMO fault: the address it accessed
+                break
+            pc = next_pc
+            n += 1
+            if Timing is Timed:     # stalls move the clock faster than n
+                if bus != NULL and h.cycle + n >= bus.next_event:
+                    break
+        if cause != ACCESS_OK:
             break
-        pc = next_pc
-        n += 1
     h.pc = pc
     h.instret += n
     h.cycle += n

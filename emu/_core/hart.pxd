@@ -32,6 +32,7 @@ cdef struct Hart:
     uint32_t trap_cause     # Cause of the last STOP_TRAP
     uint32_t trap_value     # faulting address or instruction word (mtval)
     uint32_t hart_id
+    uint32_t mie            # interrupts the kernel lets in (mip bits, bus.pxd); 0: none
     uint64_t op_counts[OP_COUNT]   # instructions executed per opcode (the instruction mix)
 
 

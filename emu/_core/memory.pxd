@@ -74,6 +74,16 @@ cdef enum:
     ACCESS_OK = -1      # returned by load/store when the access succeeded
 
 
+cdef inline uint32_t ram_read(PhysMem m, uint32_t off, uint32_t width) noexcept nogil:
+    """The `width` (1, 2, 4) bytes at RAM offset `off`, zero-extended; the caller has
+    checked the access lies in RAM (ram_offset, or an MMU fast slot) and is aligned."""
+    if width == 4:
+        return (<uint32_t*>(m.data + off))[0]
+    if width == 2:
+        return (<uint16_t*>(m.data + off))[0]
+    return m.data[off]
+
+
 cdef inline int load(PhysMem m, uint32_t addr, uint32_t width, uint32_t* value,
                      int misaligned_cause, int access_cause) noexcept nogil:
     """Read `width` (1, 2, 4) bytes at addr into *value, zero-extended.
@@ -85,12 +95,7 @@ cdef inline int load(PhysMem m, uint32_t addr, uint32_t width, uint32_t* value,
         return misaligned_cause
     if not ram_offset(m, addr, width, &off):
         return access_cause
-    if width == 4:
-        value[0] = (<uint32_t*>(m.data + off))[0]
-    elif width == 2:
-        value[0] = (<uint16_t*>(m.data + off))[0]
-    else:
-        value[0] = m.data[off]
+    value[0] = ram_read(m, off, width)
     return ACCESS_OK
 
 
@@ -103,6 +108,20 @@ cdef inline void break_reservations(PhysMem m, uint32_t hart, uint32_t addr) noe
             m.harts[i].reserved = 0
 
 
+cdef inline void ram_write(PhysMem m, uint32_t off, uint32_t width, uint32_t value,
+                           uint32_t hart) noexcept nogil:
+    """Write the low `width` bytes of value at RAM offset `off` for `hart` (checked by
+    the caller like ram_read), ending other harts' reservations on the word."""
+    if width == 4:
+        (<uint32_t*>(m.data + off))[0] = value
+    elif width == 2:
+        (<uint16_t*>(m.data + off))[0] = <uint16_t>value
+    else:
+        m.data[off] = <uint8_t>value
+    if m.nharts > 1:
+        break_reservations(m, hart, m.base + off)
+
+
 cdef inline int store(PhysMem m, uint32_t addr, uint32_t width, uint32_t value, uint32_t hart) noexcept nogil:
     """Write the low `width` bytes of value at addr for `hart`; returns ACCESS_OK or the
     cause (store/AMO address misaligned or access fault)."""
@@ -111,12 +130,5 @@ cdef inline int store(PhysMem m, uint32_t addr, uint32_t width, uint32_t value, 
         return CAUSE_STORE_MISALIGNED
     if not ram_offset(m, addr, width, &off):
         return CAUSE_STORE_ACCESS
-    if width == 4:
-        (<uint32_t*>(m.data + off))[0] = value
-    elif width == 2:
-        (<uint16_t*>(m.data + off))[0] = <uint16_t>value
-    else:
-        m.data[off] = <uint8_t>value
-    if m.nharts > 1:
-        break_reservations(m, hart, addr)
+    ram_write(m, off, width, value, hart)
     return ACCESS_OK

@@ -19,6 +19,7 @@ from emu._core.functional cimport run_functional
 from emu._core.hart cimport Hart
 from emu._core.cluster cimport ClusterStop, run_cluster
 from emu._core.bpred cimport BRANCH_CLASS_COUNT, PRED_BIMODAL, PRED_GSHARE, PRED_STATIC, PRED_TAGE
+from emu._core.bus cimport BusModel
 from emu._core.hierarchy cimport HierarchyModel
 from emu._core.memlat cimport MEM_CACHES, MEM_FIXED
 from emu._core.memory cimport PAGE_SHIFT, PhysMem, free_code_pages
@@ -26,6 +27,10 @@ from emu._core.ooo cimport (MDP_CONSERVATIVE, MDP_SPECULATE, MDP_WAIT, NUM_UNITS
                             OoOCore, TraceRecord, ooo_free, ooo_init, run_ooo)
 from emu._core.opcodes cimport (UNIT_ALU, UNIT_AMO, UNIT_BRANCH, UNIT_CSR, UNIT_DIV, UNIT_LOAD,
                                 UNIT_MUL, UNIT_STORE, UNIT_SYSTEM)
+from emu._core.ports cimport HartPorts
+from emu._core.tlb cimport (Mmu, MmuParams, Tlb, mmu_free, mmu_init, mmu_params_of, mmu_satp,
+                            mmu_sfence_vma, mmu_stats_of, mmu_write_satp, tlb_free, tlb_init)
+from emu._core.tlb import REPLACEMENT_NUMBERS
 from emu._core.traps cimport STOP_BUDGET, STOP_DEADLOCK, STOP_INVARIANT, STOP_TRAP
 
 cnp.import_array()
@@ -107,7 +112,13 @@ cdef class System:
     cdef readonly object ram            # numpy uint8 array: the guest RAM
     cdef object _hart_bytes             # numpy uint8 array holding the Hart structs
     cdef OoOCore* cores                 # per hart: the out-of-order core, once configured
+    cdef Mmu* mmus                      # per hart: satp and the TLBs
+    cdef Tlb l2tlb                      # the L2 TLB the harts share (entries NULL: none)
+    cdef int mmus_built                 # mmus[0 : mmus_built] are initialised
+    cdef HartPorts* ports               # per hart: what its core is connected to
     cdef readonly object caches         # the HierarchyModel timing the cores, or None
+    cdef readonly object bus            # the BusModel of the devices, or None
+    cdef readonly bint timed            # the functional core is timed by `caches`
     cdef readonly object running        # numpy uint8 per hart: takes part in run_all
     cdef readonly object detailed       # numpy uint8 per hart: runs the out-of-order core
 
@@ -143,15 +154,91 @@ cdef class System:
         self.running = np.zeros(harts, np.uint8)
         self.running[0] = 1
         self.detailed = np.zeros(harts, np.uint8)
+        self.ports = <HartPorts*>calloc(harts, sizeof(HartPorts))
+        self.mmus = <Mmu*>calloc(harts, sizeof(Mmu))
+        if self.ports == NULL or self.mmus == NULL:
+            raise MemoryError()
+        from emu.config import MmuConfig
+        self.configure_mmu(MmuConfig(), 0)
 
     def __dealloc__(self):
         cdef int i
+        self._free_mmus()
+        free(self.mmus)
+        free(self.ports)
         if self.cores != NULL:
             for i in range(self.nharts):
                 ooo_free(&self.cores[i])
             free(self.cores)
         free_code_pages(&self.mem)
         free(self.mem.code_pages)
+
+    cdef void _free_mmus(self) noexcept:
+        cdef int i
+        for i in range(self.mmus_built):
+            mmu_free(&self.mmus[i])
+        self.mmus_built = 0
+        tlb_free(&self.l2tlb)
+
+    def configure_mmu(self, config, uint64_t seed):
+        """Build every hart's MMU from an MmuConfig (satp off, TLBs empty); the harts
+        share one L2 TLB when the config has one. TLB seeds derive from `seed`."""
+        cdef MmuParams params
+        cdef Tlb* l2 = NULL
+        cdef uint64_t golden = 0x9E3779B97F4A7C15ULL   # spreads the harts' seeds apart
+        cdef int i
+        self._free_mmus()
+        if config.l2tlb_entries:
+            tlb_init(&self.l2tlb, config.l2tlb_entries, config.l2tlb_ways,
+                     REPLACEMENT_NUMBERS[config.tlb_replacement], seed ^ 0x3)
+            l2 = &self.l2tlb
+        for i in range(self.nharts):
+            mmu_params_of(config, seed * golden + <uint64_t>i, &params)
+            mmu_init(&self.mmus[i], params, l2)
+            self.mmus_built = i + 1
+            self.ports[i].mmu = &self.mmus[i]
+
+    def attach_bus(self, BusModel bus):
+        """Connect the harts to a bus (its RAM must be this System's `ram`): accesses
+        outside RAM become MMIO, devices advance with the harts, interrupts arrive."""
+        cdef int i
+        if bus is not None and bus.ram is not self.ram:
+            raise ValueError("the bus must be built over this System's ram")
+        self.bus = bus
+        for i in range(self.nharts):
+            self.ports[i].bus = &bus.bus if bus is not None else NULL
+
+    def time_functional(self, bint timed):
+        """Time the functional core with the cache hierarchy (configure_ooo's caches)."""
+        cdef HierarchyModel model = self.caches
+        cdef int i
+        if timed and model is None:
+            raise ValueError("timing the functional core needs a cache hierarchy")
+        self.timed = timed
+        for i in range(self.nharts):
+            self.ports[i].caches = &model.h if timed else NULL
+
+    def set_satp(self, int hart, uint32_t mode, uint32_t asid, uint32_t ppn):
+        self._hart(hart)
+        mmu_write_satp(&self.mmus[hart], mode, asid, ppn)
+
+    def satp(self, int hart):
+        self._hart(hart)
+        return mmu_satp(&self.mmus[hart])
+
+    def sfence(self, int hart, vaddr=None, asid=None):
+        self._hart(hart)
+        mmu_sfence_vma(&self.mmus[hart], vaddr, asid)
+
+    def mmu_stats(self, int hart):
+        self._hart(hart)
+        return mmu_stats_of(&self.mmus[hart])
+
+    def get_mie(self, int hart):
+        return self._hart(hart).mie
+
+    def set_mie(self, int hart, uint32_t mie):
+        self._hart(hart).mie = mie
 
     def configure_ooo(self, config, caches=None):
         """Build every hart's out-of-order core from a CoreConfig (learned state starts
@@ -168,6 +255,7 @@ cdef class System:
             for i in range(self.nharts):
                 ooo_free(&self.cores[i])
         self.caches = None
+        self.time_functional(False)
         if caches is not None:
             model = HierarchyModel(caches, self.nharts)
             self.caches = model
@@ -214,7 +302,7 @@ cdef class System:
             if core != NULL:
                 stop = run_ooo(core, h, &self.mem, budget)
             else:
-                stop = run_functional(h, &self.mem, budget)
+                stop = run_functional(h, &self.mem, &self.ports[hart], budget)
         return stop
 
     def run_all(self, uint64_t budget):
@@ -227,7 +315,7 @@ cdef class System:
         if self.cores == NULL and np.any(self.detailed):
             raise RuntimeError("the out-of-order core is not configured (configure_ooo)")
         with nogil:
-            result = run_cluster(self.harts, self.cores, &running[0], &detailed[0],
+            result = run_cluster(self.harts, self.cores, self.ports, &running[0], &detailed[0],
                                  self.nharts, &self.mem, budget)
         return result.stop, result.hart
 

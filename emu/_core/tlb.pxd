@@ -149,6 +149,16 @@ cdef void mmu_set_satp(Mmu* mmu, uint32_t mode, uint32_t asid, uint32_t root_ppn
     # A satp write. TLB entries stay (they are ASID-tagged); the fast slots are cleared.
 cdef void mmu_sfence(Mmu* mmu, uint32_t vaddr, uint32_t asid, uint32_t scope) noexcept nogil
     # sfence.vma on this hart: its iTLB, dTLB and fast slots, and the shared L2 TLB.
+# The Python faces' side (MmuModel here, the System's per-hart MMUs): validated satp
+# writes and sfence.vma (raise ValueError), config conversion, counters as a dict.
+cdef int mmu_params_of(object config, uint64_t seed, MmuParams* params) except -1
+    # MmuParams from an emu.config.MmuConfig.
+cdef int mmu_write_satp(Mmu* mmu, uint32_t mode, uint32_t asid, uint32_t ppn) except -1
+cdef uint32_t mmu_satp(Mmu* mmu) noexcept
+cdef int mmu_sfence_vma(Mmu* mmu, object vaddr, object asid) except -1
+    # vaddr None is rs1 = x0, asid None is rs2 = x0.
+cdef object mmu_stats_of(Mmu* mmu)
+
 cdef int mmu_translate(Mmu* mmu, PhysMem m, uint32_t vaddr, uint32_t kind, bint speculative,
                        Translation* out) noexcept nogil
     # Translate vaddr for an XlateKind access: ACCESS_OK with out.paddr, or the trap cause

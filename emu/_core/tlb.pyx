@@ -308,6 +308,48 @@ cdef object _tlb_stats(Tlb* t):
     return {"hits": t.hits, "misses": t.misses}
 
 
+cdef int mmu_params_of(object config, uint64_t seed, MmuParams* params) except -1:
+    params.itlb_entries = config.itlb_entries
+    params.itlb_ways = config.itlb_ways
+    params.dtlb_entries = config.dtlb_entries
+    params.dtlb_ways = config.dtlb_ways
+    params.replacement = REPLACEMENT_NUMBERS[config.tlb_replacement]
+    params.hardware_ad = config.hardware_ad
+    params.seed = seed
+    return 0
+
+
+cdef int mmu_write_satp(Mmu* mmu, uint32_t mode, uint32_t asid, uint32_t ppn) except -1:
+    if mode not in (SATP_MODE_BARE, SATP_MODE_SV32):
+        raise ValueError(f"satp mode must be 0 (bare) or 1 (Sv32), not {mode}")
+    if asid > SATP_ASID_MASK or ppn > SATP_PPN_MASK:
+        raise ValueError(f"asid ({asid}) must fit in 9 bits and ppn ({ppn:#x}) in 22")
+    mmu_set_satp(mmu, mode, asid, ppn)
+    return 0
+
+
+cdef uint32_t mmu_satp(Mmu* mmu) noexcept:
+    return (mmu.mode << SATP_MODE_SHIFT) | (mmu.asid << SATP_ASID_SHIFT) | mmu.root_ppn
+
+
+cdef int mmu_sfence_vma(Mmu* mmu, object vaddr, object asid) except -1:
+    cdef uint32_t scope = ((SFENCE_BY_ADDR if vaddr is not None else 0)
+                           | (SFENCE_BY_ASID if asid is not None else 0))
+    if asid is not None and not 0 <= asid <= SATP_ASID_MASK:
+        raise ValueError(f"asid must fit in 9 bits, not {asid}")
+    if vaddr is not None and not 0 <= vaddr <= 0xFFFFFFFF:
+        raise ValueError(f"vaddr must be a 32-bit address, not {vaddr}")
+    mmu_sfence(mmu, vaddr or 0, asid or 0, scope)
+    return 0
+
+
+cdef object mmu_stats_of(Mmu* mmu):
+    return {"itlb": _tlb_stats(&mmu.itlb), "dtlb": _tlb_stats(&mmu.dtlb),
+            "l2tlb": _tlb_stats(mmu.l2) if mmu.l2 != NULL else None,
+            "walks": mmu.stats.walks, "walk_reads": mmu.stats.walk_reads,
+            "walk_writes": mmu.stats.walk_writes, "faults": mmu.stats.faults}
+
+
 cdef class MmuModel:
     """One hart's MMU over a numpy RAM image, driven from Python.
 
@@ -338,13 +380,7 @@ cdef class MmuModel:
         phys_mem_of(ram, ram_base, &self.mem)
         self.ram = ram
         self.config = config
-        params.itlb_entries = config.itlb_entries
-        params.itlb_ways = config.itlb_ways
-        params.dtlb_entries = config.dtlb_entries
-        params.dtlb_ways = config.dtlb_ways
-        params.replacement = REPLACEMENT_NUMBERS[config.tlb_replacement]
-        params.hardware_ad = config.hardware_ad
-        params.seed = seed
+        mmu_params_of(config, seed, &params)
         if share_l2_with is not None:
             if share_l2_with.mmu.l2 == NULL:
                 raise ValueError("share_l2_with has no L2 TLB")
@@ -366,17 +402,12 @@ cdef class MmuModel:
 
     def set_satp(self, uint32_t mode, uint32_t asid, uint32_t ppn):
         """Write satp: mode 0 (bare) or 1 (Sv32), a 9-bit ASID, the root table's PPN."""
-        if mode not in (SATP_MODE_BARE, SATP_MODE_SV32):
-            raise ValueError(f"satp mode must be 0 (bare) or 1 (Sv32), not {mode}")
-        if asid > SATP_ASID_MASK or ppn > SATP_PPN_MASK:
-            raise ValueError(f"asid ({asid}) must fit in 9 bits and ppn ({ppn:#x}) in 22")
-        mmu_set_satp(&self.mmu, mode, asid, ppn)
+        mmu_write_satp(&self.mmu, mode, asid, ppn)
 
     @property
     def satp(self):
         """The satp CSR value."""
-        return ((self.mmu.mode << SATP_MODE_SHIFT) | (self.mmu.asid << SATP_ASID_SHIFT)
-                | self.mmu.root_ppn)
+        return mmu_satp(&self.mmu)
 
     def translate(self, uint32_t vaddr, kind, *, bint speculative=False, bint fast=False):
         """(paddr, None) or (None, cause). `fast` tries the functional core's inline slot
@@ -403,15 +434,8 @@ cdef class MmuModel:
 
     def sfence(self, vaddr=None, asid=None):
         """sfence.vma: vaddr None is rs1 = x0, asid None is rs2 = x0."""
-        cdef uint32_t scope = ((SFENCE_BY_ADDR if vaddr is not None else 0)
-                               | (SFENCE_BY_ASID if asid is not None else 0))
-        if asid is not None and not 0 <= asid <= SATP_ASID_MASK:
-            raise ValueError(f"asid must fit in 9 bits, not {asid}")
-        mmu_sfence(&self.mmu, vaddr or 0, asid or 0, scope)
+        mmu_sfence_vma(&self.mmu, vaddr, asid)
 
     def stats(self):
         """Counters: per TLB hits and misses ("l2tlb" None without one), and the walks."""
-        return {"itlb": _tlb_stats(&self.mmu.itlb), "dtlb": _tlb_stats(&self.mmu.dtlb),
-                "l2tlb": _tlb_stats(self.mmu.l2) if self.mmu.l2 != NULL else None,
-                "walks": self.mmu.stats.walks, "walk_reads": self.mmu.stats.walk_reads,
-                "walk_writes": self.mmu.stats.walk_writes, "faults": self.mmu.stats.faults}
+        return mmu_stats_of(&self.mmu)

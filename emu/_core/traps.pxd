@@ -26,3 +26,13 @@ cdef enum Cause:
     CAUSE_FETCH_PAGE_FAULT = 12  # Sv32 translation (sv32.pxd, ptw.pxd); mtval = the virtual address
     CAUSE_LOAD_PAGE_FAULT = 13
     CAUSE_STORE_PAGE_FAULT = 15  # stores, SC and AMOs
+
+
+cdef extern from *:
+    """
+    #define EMU_CAUSE_INTERRUPT 0x80000000u
+    """
+    # An interrupt's cause is CAUSE_INTERRUPT | its mip bit number (bus.pxd MIP_*):
+    # software 3, timer 7, external 11, as mcause writes them. It is taken between
+    # instructions: pc is the next instruction to execute, and trap_value is 0.
+    const unsigned int CAUSE_INTERRUPT "EMU_CAUSE_INTERRUPT"

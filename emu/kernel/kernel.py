@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from emu.kernel import syscalls
 
@@ -28,7 +28,14 @@ CAUSE_NAMES = {
     6: "store/AMO address misaligned",
     7: "store/AMO access fault",
     8: "environment call from U-mode",
+    12: "instruction page fault",
+    13: "load page fault",
+    15: "store/AMO page fault",
 }
+#: The mcause bit of an interrupt (emu/_core/traps.pxd CAUSE_INTERRUPT), and the
+#: interrupt codes (the mip bit numbers of emu/_core/bus.pxd).
+CAUSE_INTERRUPT = 1 << 31
+INTERRUPT_NAMES = {3: "software interrupt", 7: "timer interrupt", 11: "external interrupt"}
 CAUSE_BREAKPOINT = 3
 CAUSE_ECALL = 8
 
@@ -36,12 +43,14 @@ CAUSE_ECALL = 8
 FAULT_SIGNALS = {
     0: signal.SIGBUS, 1: signal.SIGSEGV, 2: signal.SIGILL, 3: signal.SIGTRAP,
     4: signal.SIGBUS, 5: signal.SIGSEGV, 6: signal.SIGBUS, 7: signal.SIGSEGV,
+    12: signal.SIGSEGV, 13: signal.SIGSEGV, 15: signal.SIGSEGV,
 }
 
 
 @dataclass(frozen=True)
 class Trap:
-    """An exception a hart took: `pc` is the instruction that raised it (not executed)."""
+    """An exception a hart took: `pc` is the instruction that raised it (not executed);
+    or an interrupt (`cause` has CAUSE_INTERRUPT set): `pc` is the next instruction."""
 
     cause: int
     pc: int
@@ -49,7 +58,14 @@ class Trap:
     hart: int = 0
 
     @property
+    def is_interrupt(self) -> bool:
+        return bool(self.cause & CAUSE_INTERRUPT)
+
+    @property
     def name(self) -> str:
+        if self.is_interrupt:
+            code = self.cause & ~CAUSE_INTERRUPT
+            return INTERRUPT_NAMES.get(code, f"interrupt {code}")
         return CAUSE_NAMES.get(self.cause, f"cause {self.cause}")
 
     def __str__(self) -> str:
@@ -59,9 +75,9 @@ class Trap:
 @dataclass(frozen=True)
 class Outcome:
     """Why the kernel stopped the run: the process exited or was killed by a signal,
-    or hit a breakpoint the API user handles."""
+    or hit a breakpoint or took an interrupt that the API user handles."""
 
-    reason: str                   # "exit" | "fault" | "breakpoint"
+    reason: str                   # "exit" | "fault" | "breakpoint" | "interrupt"
     exit_code: int | None = None  # as a shell sees it: status & 0xff, or 128 + signal
     signal: int | None = None
 
@@ -84,6 +100,11 @@ class Kernel:
         self.syscall_counts: dict[int, int] = {}
         self.exit_status: int | None = None     # hart 0's, once it exited
         self._current: Trap | None = None       # the trap being handled
+        #: Interrupt code (7 timer, 11 external, 3 software) -> handler(trap) returning
+        #: None to resume the hart or an Outcome to stop the run. An interrupt without a
+        #: handler stops the run with reason "interrupt"; a handler must quiet the
+        #: source (mtimecmp, a PLIC claim) or the interrupt is taken again at once.
+        self.interrupt_handlers: dict[int, Callable[[Trap], Outcome | None]] = {}
 
     def start_process(self, brk_start: int, brk_limit: int) -> None:
         self.process = Process(brk_start=brk_start, brk=brk_start, brk_limit=brk_limit)
@@ -91,6 +112,9 @@ class Kernel:
 
     def handle_trap(self, trap: Trap) -> Outcome | None:
         """Handle `trap`; None means the hart resumes at its (possibly updated) pc."""
+        if trap.is_interrupt:
+            handler = self.interrupt_handlers.get(trap.cause & ~CAUSE_INTERRUPT)
+            return Outcome("interrupt") if handler is None else handler(trap)
         if trap.cause == CAUSE_ECALL:
             return self._syscall(trap)
         if trap.cause == CAUSE_BREAKPOINT:

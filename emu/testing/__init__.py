@@ -17,14 +17,15 @@ programs() draw GeneratedProgram objects (assembly source, an instruction bound,
 features used); machine_configs(**fixed) draws MachineConfig objects (fix memory_size
 when comparing: it moves the initial stack pointer); core_configs() draws out-of-order
 core configurations.
-Helpers (emu.testing.compare): run_program(), assert_same_state(), ArchState.
+Helpers (emu.testing.compare): run_program(), assert_same_state(), ArchState, and
+identity_paging, a `prepare` that turns Sv32 translation on with RAM mapped to itself.
 """
 
 from emu.testing.compare import (ArchState, assert_same_state, capture_state, data_region,
-                                 executable, load_program, run_program)
+                                 executable, identity_paging, load_program, run_program)
 from emu.testing.strategies import (GeneratedProgram, core_configs, looping_programs,
                                     machine_configs, programs, straight_line_programs)
 
 __all__ = ["ArchState", "GeneratedProgram", "assert_same_state", "capture_state", "core_configs", "data_region",
-           "executable", "load_program", "looping_programs", "machine_configs", "programs",
+           "executable", "identity_paging", "load_program", "looping_programs", "machine_configs", "programs",
            "run_program", "straight_line_programs"]

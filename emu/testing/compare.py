@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 from emu.config import MachineConfig
 from emu.machine import Machine, RunResult
+from emu.paging import MEGAPAGE, PAGE, PageTables
 from emu.testing.strategies import DATA_END_SYMBOL, DATA_SYMBOL, GeneratedProgram
 from isa import assemble
 from isa.table import REGISTER_NAMES
@@ -105,37 +107,66 @@ def executable(program: ProgramLike) -> bytes:
         return f.read()
 
 
+def identity_paging(machine: Machine, *, asid: int = 1, megapages: bool = False,
+                    pool_pages: int = 8) -> PageTables:
+    """Turn Sv32 translation on for every hart with all of RAM mapped to itself (user,
+    rwx; A/D clear, so the walker has work), the tables in `pool_pages` pages just
+    below the stack area. With `megapages`, RAM is covered by 4 MiB leaves instead
+    (the ones overlapping RAM). A `prepare` for run_program: a program must then run
+    exactly as with translation off."""
+    config = machine.config
+    pool_end = config.ram_end - config.stack_size
+    tables = PageTables(machine, (pool_end - pool_pages * PAGE, pool_end))
+    if megapages:
+        first = config.ram_base // MEGAPAGE * MEGAPAGE
+        last = -(-config.ram_end // MEGAPAGE) * MEGAPAGE
+        tables.map(first, first, last - first, "rwx", megapages=True)
+    else:
+        tables.map(config.ram_base, config.ram_base, config.memory_size, "rwx")
+    for hart in range(config.harts):
+        machine.set_satp(hart, 1, asid, tables.root_ppn)
+    return tables
+
+
 def load_program(program: ProgramLike, config: MachineConfig | None = None, *,
-                 stdin: bytes = b"", argv: tuple[str, ...] = ("prog",)) -> Machine:
-    """A machine with `program` loaded, its output captured."""
+                 stdin: bytes = b"", argv: tuple[str, ...] = ("prog",),
+                 prepare: Callable[[Machine], object] | None = None) -> Machine:
+    """A machine with `program` loaded, its output captured, then `prepare(machine)`
+    called (e.g. identity_paging)."""
     machine = Machine(config if config is not None else MachineConfig(), stdin=stdin)
     machine.load(executable(program), argv=argv)
+    if prepare is not None:
+        prepare(machine)
     return machine
 
 
 def run_program(program: ProgramLike, config: MachineConfig | None = None, *,
                 max_instructions: int | None = None, stdin: bytes = b"",
-                argv: tuple[str, ...] = ("prog",)) -> ArchState:
+                argv: tuple[str, ...] = ("prog",),
+                prepare: Callable[[Machine], object] | None = None) -> ArchState:
     """Run `program` on a machine built from `config` (default MachineConfig()) and
     return its final state. The budget defaults to a GeneratedProgram's own bound, or
     DEFAULT_MAX_INSTRUCTIONS; a run that exhausts it ends with reason "limit"."""
     if max_instructions is None:
         max_instructions = (program.max_instructions if isinstance(program, GeneratedProgram)
                             else DEFAULT_MAX_INSTRUCTIONS)
-    machine = load_program(program, config, stdin=stdin, argv=argv)
+    machine = load_program(program, config, stdin=stdin, argv=argv, prepare=prepare)
     return capture_state(machine, machine.run(max_instructions=max_instructions))
 
 
 def assert_same_state(program: ProgramLike, config_a: MachineConfig | None,
                       config_b: MachineConfig | None, *,
-                      max_instructions: int | None = None) -> ArchState:
-    """Run `program` under both configurations and raise AssertionError listing every
-    difference in architectural state; return the (common) state."""
+                      max_instructions: int | None = None,
+                      prepare_a: Callable[[Machine], object] | None = None,
+                      prepare_b: Callable[[Machine], object] | None = None) -> ArchState:
+    """Run `program` under both configurations (each machine given to its `prepare`
+    after loading) and raise AssertionError listing every difference in architectural
+    state; return the (common) state."""
     elf = executable(program)
     if max_instructions is None and isinstance(program, GeneratedProgram):
         max_instructions = program.max_instructions
-    a = run_program(elf, config_a, max_instructions=max_instructions)
-    b = run_program(elf, config_b, max_instructions=max_instructions)
+    a = run_program(elf, config_a, max_instructions=max_instructions, prepare=prepare_a)
+    b = run_program(elf, config_b, max_instructions=max_instructions, prepare=prepare_b)
     differences = a.differences(b, names=("A", "B"))
     if differences:
         raise AssertionError(
