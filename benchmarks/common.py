@@ -1,8 +1,8 @@
 """What emu's benchmark scripts share: the workloads, timed runs, Unicorn, the table.
 
-bench_functional.py and bench_ooo.py import this module (it sits beside them, so
-running either script by its path finds it). It owns building the workload ELFs
-(programs/bench.s through isa.assembler, benchmarks/workload.c through
+bench_functional.py, bench_ooo.py and bench_multicore.py import this module (it sits
+beside them, so running any of them by its path finds it). It owns building the
+workload ELFs (programs/bench.s through isa.assembler, benchmarks/workload.c through
 riscv64-unknown-elf-gcc), the best-of-n timing of `Machine.run`, running the same
 ELF under Unicorn from the state emu's loader built, and the printing of a table
 whose rows appear as they are measured. What each script measures, and its columns,
@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -160,6 +161,7 @@ class EmuRun:
     stdout: bytes
     exit_code: int | None
     stats: dict         # machine.stats after the best run
+    inspected: Any = None   # what run_emu's `inspect` returned for the best run
 
     @property
     def mips(self) -> float:
@@ -172,17 +174,26 @@ def loaded_machine(config: emu.MachineConfig, workload: Workload) -> emu.Machine
     return machine
 
 
-def run_emu(config: emu.MachineConfig, workload: Workload, runs: int) -> EmuRun:
-    """Best of `runs` runs, each on a freshly created and loaded machine (cold decode cache)."""
+def run_emu(config: emu.MachineConfig, workload: Workload, runs: int,
+            prepare: Callable[[emu.Machine], None] | None = None,
+            inspect: Callable[[emu.Machine], Any] | None = None) -> EmuRun:
+    """Best of `runs` runs, each on a freshly created and loaded machine (cold decode cache).
+
+    `prepare(machine)` runs after loading, untimed (to start more harts, say);
+    `inspect(machine)` after each run, its result kept as the best run's `inspected`.
+    """
     best = None
     for _ in range(runs):
         machine = loaded_machine(config, workload)
+        if prepare is not None:
+            prepare(machine)
         started = time.perf_counter()
         result = machine.run()
         seconds = time.perf_counter() - started
         if best is None or seconds < best.seconds:
             best = EmuRun(seconds, result.instructions, result.cycles, machine.stdout,
-                          result.exit_code, machine.stats)
+                          result.exit_code, machine.stats,
+                          inspect(machine) if inspect is not None else None)
         del machine
     return best
 
