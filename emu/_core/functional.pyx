@@ -32,19 +32,19 @@ pending interrupt (Hart.mie) stops the hart with cause CAUSE_INTERRUPT | code.
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 from emu._core.access cimport ACCESS_ATOMIC, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE
-from emu._core.bus cimport (MIP_MEIP, MIP_MSIP, MIP_MTIP, Bus, bus_advance, bus_load,
-                            bus_pending_interrupt, bus_store)
+from emu._core.bus cimport (Bus, bus_advance, bus_load, bus_pending_interrupt, bus_store,
+                            interrupt_code)
 from emu._core.decode cimport Decoded
 from emu._core.hart cimport Hart, counter_value
 from emu._core.hierarchy cimport Hierarchy, hierarchy_access_bytes, hierarchy_access_pc
-from emu._core.memory cimport (ACCESS_OK, PhysMem, fetch_decoded, load, ram_read, ram_write,
-                               store)
+from emu._core.memory cimport (ACCESS_OK, PhysMem, code_page, decoded_slot, load, ram_read,
+                               ram_write, store)
 from emu._core.opcodes cimport *
 from emu._core.ports cimport HartPorts
 from emu._core.semantics cimport *
 from emu._core.sv32 cimport (SATP_MODE_BARE, SV32_PAGE_MASK, XLATE_FETCH, XLATE_LOAD,
                              XLATE_STORE, Translation)
-from emu._core.tlb cimport Mmu, mmu_fast, mmu_translate
+from emu._core.tlb cimport FAST_SLOTS, FastSlot, Mmu, fast_slot_hit, mmu_fast, mmu_translate
 from emu._core.traps cimport *
 
 
@@ -130,18 +130,32 @@ cdef inline int mmio(Timing* timing, Hart* h, Bus* bus, uint32_t paddr, uint32_t
 
 
 cdef inline int data_load(Addressing* addressing, Timing* timing, Hart* h, PhysMem mem,
-                          HartPorts* ports, uint32_t pc, uint32_t vaddr, uint32_t width,
-                          uint32_t* value, uint64_t* chunk_end, uint64_t n) noexcept nogil:
-    """A load (lb..lw): ACCESS_OK with the zero-extended value, or the trap cause."""
-    cdef uint32_t paddr, offset
-    cdef int cause
-    if Addressing is Paged:     # the fast slot: permission and bounds already checked
-        if vaddr & (width - 1) == 0 and mmu_fast(ports.mmu, vaddr, XLATE_LOAD, &offset):
+                          HartPorts* ports, FastSlot* slots, uint32_t pc, uint32_t vaddr,
+                          uint32_t width, uint32_t* value, uint64_t* chunk_end,
+                          uint64_t n) noexcept nogil:
+    """A load (lb..lw): ACCESS_OK with the zero-extended value, or the trap cause. The
+    common case stays small enough to inline: a RAM hit (Paged: a fast-slot hit, which
+    has checked permission and bounds); everything else is load_slow's."""
+    cdef uint32_t offset
+    if Addressing is Paged:
+        if vaddr & (width - 1) == 0 and fast_slot_hit(slots, vaddr, &offset):
             value[0] = ram_read(mem, offset, width)
             charge(timing, h, ports.caches, pc, offset + mem.base, width, ACCESS_LOAD, n)
             return ACCESS_OK
-    cause = translate(addressing, ports.mmu, mem, vaddr, width, XLATE_LOAD,
-                      CAUSE_LOAD_MISALIGNED, &paddr)
+    else:
+        if load(mem, vaddr, width, value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS) == ACCESS_OK:
+            charge(timing, h, ports.caches, pc, vaddr, width, ACCESS_LOAD, n)
+            return ACCESS_OK
+    return load_slow(addressing, timing, h, mem, ports, pc, vaddr, width, value, chunk_end, n)
+
+
+cdef int load_slow(Addressing* addressing, Timing* timing, Hart* h, PhysMem mem,
+                   HartPorts* ports, uint32_t pc, uint32_t vaddr, uint32_t width,
+                   uint32_t* value, uint64_t* chunk_end, uint64_t n) noexcept nogil:
+    """data_load's rare cases: a TLB miss, MMIO, a fault."""
+    cdef uint32_t paddr
+    cdef int cause = translate(addressing, ports.mmu, mem, vaddr, width, XLATE_LOAD,
+                               CAUSE_LOAD_MISALIGNED, &paddr)
     if cause != ACCESS_OK:
         return cause
     cause = load(mem, paddr, width, value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
@@ -153,18 +167,30 @@ cdef inline int data_load(Addressing* addressing, Timing* timing, Hart* h, PhysM
 
 
 cdef inline int data_store(Addressing* addressing, Timing* timing, Hart* h, PhysMem mem,
-                           HartPorts* ports, uint32_t pc, uint32_t vaddr, uint32_t width,
-                           uint32_t value, uint64_t* chunk_end, uint64_t n) noexcept nogil:
-    """A store (sb..sw): ACCESS_OK, or the trap cause."""
-    cdef uint32_t paddr, offset
-    cdef int cause
+                           HartPorts* ports, FastSlot* slots, uint32_t pc, uint32_t vaddr,
+                           uint32_t width, uint32_t value, uint64_t* chunk_end,
+                           uint64_t n) noexcept nogil:
+    """A store (sb..sw): ACCESS_OK, or the trap cause; small like data_load."""
+    cdef uint32_t offset
     if Addressing is Paged:
-        if vaddr & (width - 1) == 0 and mmu_fast(ports.mmu, vaddr, XLATE_STORE, &offset):
+        if vaddr & (width - 1) == 0 and fast_slot_hit(slots, vaddr, &offset):
             ram_write(mem, offset, width, value, h.hart_id)
             charge(timing, h, ports.caches, pc, offset + mem.base, width, ACCESS_STORE, n)
             return ACCESS_OK
-    cause = translate(addressing, ports.mmu, mem, vaddr, width, XLATE_STORE,
-                      CAUSE_STORE_MISALIGNED, &paddr)
+    else:
+        if store(mem, vaddr, width, value, h.hart_id) == ACCESS_OK:
+            charge(timing, h, ports.caches, pc, vaddr, width, ACCESS_STORE, n)
+            return ACCESS_OK
+    return store_slow(addressing, timing, h, mem, ports, pc, vaddr, width, value, chunk_end, n)
+
+
+cdef int store_slow(Addressing* addressing, Timing* timing, Hart* h, PhysMem mem,
+                    HartPorts* ports, uint32_t pc, uint32_t vaddr, uint32_t width,
+                    uint32_t value, uint64_t* chunk_end, uint64_t n) noexcept nogil:
+    """data_store's rare cases: a TLB miss (or D still clear), MMIO, a fault."""
+    cdef uint32_t paddr
+    cdef int cause = translate(addressing, ports.mmu, mem, vaddr, width, XLATE_STORE,
+                               CAUSE_STORE_MISALIGNED, &paddr)
     if cause != ACCESS_OK:
         return cause
     cause = store(mem, paddr, width, value, h.hart_id)
@@ -192,15 +218,6 @@ cdef inline int atomic_read(Addressing* addressing, Timing* timing, Hart* h, Phy
     return cause
 
 
-cdef inline uint32_t interrupt_code(uint32_t pending) noexcept nogil:
-    """The interrupt taken first among pending mip bits: external, software, timer."""
-    if pending & MIP_MEIP:
-        return 11
-    if pending & MIP_MSIP:
-        return 3
-    return 7
-
-
 cdef int run_functional(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget) noexcept nogil:
     cdef bint paged = ports.mmu.mode != SATP_MODE_BARE
     if ports.caches == NULL:
@@ -223,13 +240,18 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
     cdef Decoded* d
     cdef uint8_t op
     cdef uint32_t imm, addr = 0, value = 0, tval = 0, paddr
-    cdef uint32_t fetch_page = 1    # Paged: the virtual page of the last fetch (1: none) ...
-    cdef uint32_t fetch_delta = 0   # ... and its physical minus virtual address
+    cdef uint32_t code_vpage = 1    # the page code runs from: its virtual address (1: none),
+    cdef uint32_t code_ppage = 0    # its physical address,
+    cdef Decoded* code_slots = NULL # its decoded instructions and its words (memory.pxd
+    cdef uint32_t* code_words = NULL    # code_page): fetch translates once per page crossing
     cdef uint32_t pending
     cdef int cause = ACCESS_OK
     cdef PhysMem mem = m[0]     # by value: see memory.pxd
     cdef uint32_t hart = h.hart_id
     cdef Bus* bus = ports.bus
+    # Paged: each kind's fast slots, in registers rather than behind ports and the Mmu
+    cdef FastSlot* load_slots = &ports.mmu.fast[XLATE_LOAD * FAST_SLOTS]
+    cdef FastSlot* store_slots = &ports.mmu.fast[XLATE_STORE * FAST_SLOTS]
     x[0] = 0
     if pc & 3:
         budget = 0
@@ -251,24 +273,20 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
             elif bus.next_event <= now:
                 chunk_end = n + 1
         while n < chunk_end:
-            if Addressing is Paged:
-                if (pc & ~SV32_PAGE_MASK) != fetch_page:
-                    cause = translate(addressing, ports.mmu, mem, pc, 4, XLATE_FETCH,
-                                      CAUSE_FETCH_MISALIGNED, &paddr)
-                    if cause != ACCESS_OK:
-                        tval = pc
-                        break
-                    fetch_page = pc & ~SV32_PAGE_MASK
-                    fetch_delta = paddr - pc
-                d = fetch_decoded(mem, pc + fetch_delta)
-            else:
-                d = fetch_decoded(mem, pc)
-            if d == NULL:
-                cause = CAUSE_FETCH_ACCESS
-                tval = pc
-                break
+            if (pc & ~SV32_PAGE_MASK) != code_vpage:
+                cause = translate(addressing, ports.mmu, mem, pc, 4, XLATE_FETCH,
+                                  CAUSE_FETCH_MISALIGNED, &paddr)
+                if cause == ACCESS_OK and not code_page(mem, paddr, &code_slots, &code_words):
+                    cause = CAUSE_FETCH_ACCESS
+                if cause != ACCESS_OK:
+                    tval = pc
+                    break
+                code_vpage = pc & ~SV32_PAGE_MASK
+                code_ppage = paddr & ~SV32_PAGE_MASK
+            d = decoded_slot(code_slots, code_words, pc)
             if Timing is Timed:
-                charge(timing, h, ports.caches, pc, pc + fetch_delta, 4, ACCESS_FETCH, n)
+                charge(timing, h, ports.caches, pc, code_ppage | (pc & SV32_PAGE_MASK), 4,
+                       ACCESS_FETCH, n)
             op = d.op
             imm = <uint32_t>d.imm
             next_pc = pc + 4
@@ -332,38 +350,46 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
                 x[d.rd] = sem_remu(x[d.rs1], x[d.rs2])
             elif op == OP_LB:
                 addr = x[d.rs1] + imm
-                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 1, &value, &chunk_end, n)
+                cause = data_load(addressing, timing, h, mem, ports, load_slots, pc, addr, 1,
+                                  &value, &chunk_end, n)
                 if cause == ACCESS_OK:
                     x[d.rd] = sem_lb(value)
             elif op == OP_LH:
                 addr = x[d.rs1] + imm
-                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 2, &value, &chunk_end, n)
+                cause = data_load(addressing, timing, h, mem, ports, load_slots, pc, addr, 2,
+                                  &value, &chunk_end, n)
                 if cause == ACCESS_OK:
                     x[d.rd] = sem_lh(value)
             elif op == OP_LW:
                 addr = x[d.rs1] + imm
-                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 4, &value, &chunk_end, n)
+                cause = data_load(addressing, timing, h, mem, ports, load_slots, pc, addr, 4,
+                                  &value, &chunk_end, n)
                 if cause == ACCESS_OK:
                     x[d.rd] = sem_lw(value)
             elif op == OP_LBU:
                 addr = x[d.rs1] + imm
-                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 1, &value, &chunk_end, n)
+                cause = data_load(addressing, timing, h, mem, ports, load_slots, pc, addr, 1,
+                                  &value, &chunk_end, n)
                 if cause == ACCESS_OK:
                     x[d.rd] = sem_lbu(value)
             elif op == OP_LHU:
                 addr = x[d.rs1] + imm
-                cause = data_load(addressing, timing, h, mem, ports, pc, addr, 2, &value, &chunk_end, n)
+                cause = data_load(addressing, timing, h, mem, ports, load_slots, pc, addr, 2,
+                                  &value, &chunk_end, n)
                 if cause == ACCESS_OK:
                     x[d.rd] = sem_lhu(value)
             elif op == OP_SB:
                 addr = x[d.rs1] + imm
-                cause = data_store(addressing, timing, h, mem, ports, pc, addr, 1, x[d.rs2], &chunk_end, n)
+                cause = data_store(addressing, timing, h, mem, ports, store_slots, pc, addr, 1,
+                                   x[d.rs2], &chunk_end, n)
             elif op == OP_SH:
                 addr = x[d.rs1] + imm
-                cause = data_store(addressing, timing, h, mem, ports, pc, addr, 2, x[d.rs2], &chunk_end, n)
+                cause = data_store(addressing, timing, h, mem, ports, store_slots, pc, addr, 2,
+                                   x[d.rs2], &chunk_end, n)
             elif op == OP_SW:
                 addr = x[d.rs1] + imm
-                cause = data_store(addressing, timing, h, mem, ports, pc, addr, 4, x[d.rs2], &chunk_end, n)
+                cause = data_store(addressing, timing, h, mem, ports, store_slots, pc, addr, 4,
+                                   x[d.rs2], &chunk_end, n)
             elif op == OP_BEQ:
                 if sem_beq(x[d.rs1], x[d.rs2]):
                     next_pc = pc + imm

@@ -50,24 +50,43 @@ cdef Decoded* allocate_code_page(Decoded** code_pages, uint32_t page) noexcept n
 cdef void free_code_pages(PhysMem* m) noexcept nogil
 
 
-cdef inline Decoded* fetch_decoded(PhysMem m, uint32_t pc) noexcept nogil:
-    """The decoded instruction at `pc` (4-aligned), or NULL when pc is outside RAM."""
-    cdef uint32_t off = pc - m.base
+cdef inline bint code_page(PhysMem m, uint32_t paddr, Decoded** slots, uint32_t** words) noexcept nogil:
+    """Set *slots to the decoded instructions and *words to the RAM words of the 4 KiB
+    page holding physical address paddr, and return True; False when that page is not
+    RAM (RAM is whole, aligned pages). A core may keep both pointers while it runs
+    from the page: decode-cache pages are never freed while a core runs."""
+    cdef uint32_t off = (paddr & ~<uint32_t>((1 << PAGE_SHIFT) - 1)) - m.base
     cdef Decoded* page
-    cdef Decoded* d
-    cdef uint32_t word
-    if off > m.size - 4:
-        return NULL
+    if off > m.size - (1 << PAGE_SHIFT):
+        return False
     page = m.code_pages[off >> PAGE_SHIFT]
     if page == NULL:
         page = allocate_code_page(m.code_pages, off >> PAGE_SHIFT)
         if page == NULL:
-            return NULL
-    d = &page[(off >> 2) & (SLOTS_PER_PAGE - 1)]
-    word = (<uint32_t*>(m.data + off))[0]
+            return False
+    slots[0] = page
+    words[0] = <uint32_t*>(m.data + off)
+    return True
+
+
+cdef inline Decoded* decoded_slot(Decoded* slots, uint32_t* words, uint32_t pc) noexcept nogil:
+    """The decoded instruction at `pc` (4-aligned) of a code_page: decoded again whenever
+    the word in memory is no longer the one it was decoded from."""
+    cdef uint32_t i = (pc >> 2) & (SLOTS_PER_PAGE - 1)
+    cdef Decoded* d = &slots[i]
+    cdef uint32_t word = words[i]
     if d.word != word or d.op == OP_UNDECODED:
         decode(word, d)
     return d
+
+
+cdef inline Decoded* fetch_decoded(PhysMem m, uint32_t pc) noexcept nogil:
+    """The decoded instruction at physical `pc` (4-aligned), or NULL when pc is outside RAM."""
+    cdef Decoded* slots
+    cdef uint32_t* words
+    if not code_page(m, pc, &slots, &words):
+        return NULL
+    return decoded_slot(slots, words, pc)
 
 
 cdef enum:

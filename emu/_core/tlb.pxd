@@ -172,7 +172,13 @@ cdef inline bint mmu_fast(Mmu* mmu, uint32_t vaddr, uint32_t kind, uint32_t* off
     fast slot of `kind` (a constant at the call site) holds vaddr's page; False means
     call mmu_translate. A hit implies the access is permitted and inside RAM; alignment
     is the caller's check (an aligned access never crosses its page)."""
-    cdef FastSlot* slot = &mmu.fast[kind * FAST_SLOTS + ((vaddr >> SV32_PAGE_SHIFT) & (FAST_SLOTS - 1))]
+    return fast_slot_hit(&mmu.fast[kind * FAST_SLOTS], vaddr, offset)
+
+
+cdef inline bint fast_slot_hit(FastSlot* slots, uint32_t vaddr, uint32_t* offset) noexcept nogil:
+    """mmu_fast on one kind's slots (&mmu.fast[kind * FAST_SLOTS]), for a core that keeps
+    that pointer in a register across its loop."""
+    cdef FastSlot* slot = &slots[(vaddr >> SV32_PAGE_SHIFT) & (FAST_SLOTS - 1)]
     if slot.vpn != vaddr >> SV32_PAGE_SHIFT:
         return False
     offset[0] = vaddr + slot.delta

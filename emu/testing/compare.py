@@ -107,15 +107,16 @@ def executable(program: ProgramLike) -> bytes:
         return f.read()
 
 
-def identity_paging(machine: Machine, *, asid: int = 1, megapages: bool = False,
-                    pool_pages: int = 8) -> PageTables:
+def identity_paging(machine: Machine, *, asid: int = 1, megapages: bool = False) -> PageTables:
     """Turn Sv32 translation on for every hart with all of RAM mapped to itself (user,
-    rwx; A/D clear, so the walker has work), the tables in `pool_pages` pages just
-    below the stack area. With `megapages`, RAM is covered by 4 MiB leaves instead
-    (the ones overlapping RAM). A `prepare` for run_program: a program must then run
-    exactly as with translation off."""
+    rwx; A/D clear, so the walker has work), the tables in the pages just below the
+    stack area (the root, one table per 4 MiB of RAM, and 8 spare for more mappings the
+    caller adds with the returned PageTables). With `megapages`, RAM is
+    covered by 4 MiB leaves instead (the ones overlapping RAM). A `prepare` for
+    run_program: a program must then run exactly as with translation off."""
     config = machine.config
     pool_end = config.ram_end - config.stack_size
+    pool_pages = 10 + config.ram_end // MEGAPAGE - config.ram_base // MEGAPAGE
     tables = PageTables(machine, (pool_end - pool_pages * PAGE, pool_end))
     if megapages:
         first = config.ram_base // MEGAPAGE * MEGAPAGE
