@@ -1,9 +1,10 @@
-"""The `emu` command: asm, disasm and run.
+"""The `emu` command: asm, disasm, run and profile.
 
 This module owns the command line: argument parsing, turning every expected
 failure (bad file, bad config, assembly errors) into one clear message and exit
 status 1 instead of a traceback, live progress while a long run goes on, a clean
-stop with the statistics so far on Ctrl-C, and where a pipeline trace goes.
+stop with the statistics so far on Ctrl-C, where a pipeline trace goes, and how a
+profiled run starts its harts and where its profile goes.
 """
 
 from __future__ import annotations
@@ -213,6 +214,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         if window is not None:
             _write_pipeview(machine, trace_file, window)
+    _report_outcome(result)
+    if args.stats:
+        stats = {**machine.stats, "host_seconds": elapsed,
+                 "host_mips": result.instructions / elapsed / 1e6 if elapsed else 0.0}
+        if "caches" in stats:
+            stats["caches"] = stats["caches"].as_stats()
+        print("\n".join(_format_stats(stats)), file=sys.stderr)
+    return _exit_status(result)
+
+
+def _report_outcome(result) -> None:
+    """Say on stderr why a run that did not exit ended."""
     if result.reason == "fault":
         print(f"emu: guest killed by {signal.Signals(result.signal).name}: {result.trap}",
               file=sys.stderr)
@@ -224,21 +237,99 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif result.reason == "limit":
         print(f"emu: stopped after {result.instructions} instructions (--max-insts)",
               file=sys.stderr)
-    if args.stats:
-        stats = {**machine.stats, "host_seconds": elapsed,
-                 "host_mips": result.instructions / elapsed / 1e6 if elapsed else 0.0}
-        if "caches" in stats:
-            stats["caches"] = stats["caches"].as_stats()
-        print("\n".join(_format_stats(stats)), file=sys.stderr)
-    if result.reason == "exit":
-        return result.exit_code
-    if result.reason == "fault":
+
+
+def _exit_status(result) -> int:
+    """What `emu` exits with after a run: the guest's status (128 + signal for a fault,
+    a breakpoint or Ctrl-C), 0 when an instruction limit stopped it."""
+    if result.reason in ("exit", "fault"):
         return result.exit_code
     if result.reason == "breakpoint":
         return 128 + signal.SIGTRAP
     if result.reason == "interrupted":
         return 128 + signal.SIGINT
     return 0
+
+
+def _start_harts(machine, program, cores: int, entry: str | None, stack_size: int) -> None:
+    """Start harts 1..cores-1 at symbol `entry` (default: `worker` if the program has
+    one, else its entry point) with a0 = the hart's number and a stack of their own:
+    the stack area split evenly below hart 0's. A program with a `harts` symbol gets
+    `cores` written there (programs/parallel_sum.s's protocol)."""
+    if entry is not None and entry not in program.symbols:
+        raise _OptionError(f"--hart-entry: the program has no symbol {entry!r}")
+    name = entry or ("worker" if "worker" in program.symbols else None)
+    pc = program.symbols[name] if name else program.entry
+    stack = (stack_size // cores) & ~15
+    for hart in range(1, cores):
+        machine.start_hart(hart, pc, sp=program.stack_pointer - hart * stack, args=[hart])
+    if cores > 1 and "harts" in program.symbols:
+        machine.write_memory(program.symbols["harts"], cores.to_bytes(4, "little"))
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from isa.assembler import AssemblyError
+
+    from emu.machine import Machine
+    from emu.profile import EVENTS, CacheProfile, ProfileError, require_matplotlib
+
+    for option, value in (("--cores", args.cores), ("--top", args.top)):
+        if value < 1:
+            return _error(f"{option} must be at least 1, not {value}")
+    if args.max_insts is not None and args.max_insts < 0:
+        return _error(f"--max-insts must not be negative, not {args.max_insts}")
+    try:
+        config = _machine_config(args.config or [], None)
+        if config.cpu != "functional":
+            return _error("emu profile runs the functional core (its fetches are the "
+                          "instructions): drop cpu=")
+        config = config.replace(harts=args.cores,
+                                caches=config.caches or MemoryHierarchyConfig())
+    except ConfigError as err:
+        return _error(f"bad configuration: {err}")
+    if args.heatmap is not None:
+        try:    # before the run, which may be long
+            require_matplotlib()
+        except ProfileError as err:
+            return _error(str(err))
+    try:
+        elf = _load_source(args.file)
+    except OSError as err:
+        return _error(f"cannot read {args.file}: {err.strerror}")
+    except AssemblyError as err:
+        print(err, file=sys.stderr)
+        return 1
+    machine = Machine(config, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer,
+                      stderr=sys.stderr.buffer)
+    try:
+        program = machine.load(elf, argv=[args.file, *args.args])
+        _start_harts(machine, program, args.cores, args.hart_entry, config.stack_size)
+    except LoadError as err:
+        return _error(f"{args.file}: {err}")
+    except _OptionError as err:
+        return _error(str(err))
+    try:    # before the run, which may be long
+        out = open(args.output, "w", encoding="utf-8")
+    except OSError as err:
+        return _error(f"cannot write {args.output}: {err.strerror}")
+    with out:
+        machine.enable_profile()
+        result, _ = _run(machine, args.max_insts)
+        sys.stdout.flush()
+        profile = CacheProfile.from_machine(machine, elf=elf, object_name=args.file,
+                                            command=" ".join([args.file, *args.args]))
+        profile.write_callgrind(out, EVENTS if args.cache else ("Ir",))
+    _report_outcome(result)
+    print(profile.summary(top=args.top, cache=args.cache), file=sys.stderr)
+    print(f"emu: profile written to {args.output} (callgrind_annotate {args.output}, or open "
+          "it in KCachegrind)", file=sys.stderr)
+    if args.heatmap is not None:
+        try:
+            profile.heatmap(args.heatmap)
+        except ProfileError as err:
+            return _error(str(err))
+        print(f"emu: miss rate per set drawn in {args.heatmap}", file=sys.stderr)
+    return _exit_status(result)
 
 
 def _run(machine, max_instructions: int | None):
@@ -297,6 +388,39 @@ def build_parser() -> argparse.ArgumentParser:
                           f"{':'.join(map(str, DEFAULT_WINDOW['file']))}, "
                           f"{':'.join(map(str, DEFAULT_WINDOW['text']))} with -")
     run.set_defaults(func=cmd_run)
+
+    profile = sub.add_parser(
+        "profile", help="run a program and profile it per instruction and function",
+        description="Run a program on the functional core timed by the cache hierarchy "
+                    "(the default MemoryHierarchyConfig) and count, "
+                    "per instruction, what cachegrind counts. Without --cache the report and "
+                    "the file hold instruction counts (Ir) only, like callgrind's default; "
+                    "with --cache also reads, writes, L1 and last-level misses and the "
+                    "average memory access time (AMAT), like callgrind --cache-sim=yes. "
+                    "The report goes to stderr, the guest's output where `emu run` sends it, "
+                    "and emu exits with the guest's status.")
+    profile.add_argument("file", help="program: an ELF executable, or assembly (.s) to assemble first")
+    profile.add_argument("args", nargs="*", help="arguments for the program (after --)")
+    profile.add_argument("--cache", action="store_true",
+                         help="report cache events and AMAT, not only instruction counts")
+    profile.add_argument("--cores", type=int, default=1, metavar="N",
+                         help="harts to run (default 1): harts 1..N-1 start at --hart-entry "
+                              "with a0 = their number and stacks of their own; a program "
+                              "with a `harts` word gets N written there")
+    profile.add_argument("--hart-entry", metavar="SYMBOL",
+                         help="where harts 1..N-1 start (default: `worker` if the program "
+                              "has it, else its entry point)")
+    profile.add_argument("-o", "--output", default="callgrind.out", metavar="FILE",
+                         help="the callgrind-format profile (default callgrind.out)")
+    profile.add_argument("--heatmap", metavar="PNG",
+                         help="draw the miss rate of every cache set into PNG (needs matplotlib)")
+    profile.add_argument("--top", type=int, default=20, metavar="K",
+                         help="functions in the report (default 20)")
+    profile.add_argument("--max-insts", type=int, default=None, metavar="N",
+                         help="stop after N instructions (all harts together)")
+    profile.add_argument("--config", "-c", action="append", metavar="NAME=VALUE",
+                         help="set a configuration field (see `emu run --help`)")
+    profile.set_defaults(func=cmd_profile)
     return parser
 
 

@@ -22,6 +22,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 EM_RISCV = 243
+SHF_EXECINSTR = 0x4
 EF_RISCV_RVC = 0x1
 EF_RISCV_FLOAT_ABI = 0x6
 
@@ -47,6 +48,19 @@ class Segment:
     flags: int  # PF_X 1, PF_W 2, PF_R 4
 
 
+@dataclass(frozen=True)
+class CodeSymbol:
+    """A named symbol in an executable section (a function or a code label), for
+    profiles: `size` 0 when the ELF gives none; `source` the file (STT_FILE) a local
+    symbol belongs to, else None."""
+
+    address: int
+    size: int
+    name: str
+    is_global: bool
+    source: str | None
+
+
 @dataclass
 class Program:
     """What was loaded: where it starts and what it occupies."""
@@ -54,6 +68,7 @@ class Program:
     entry: int
     segments: list[Segment]
     symbols: dict[str, int] = field(default_factory=dict)
+    code_symbols: list[CodeSymbol] = field(default_factory=list)  # in symbol-table order
     brk_start: int = 0          # first byte after the highest segment, page aligned
     stack_pointer: int = 0      # initial sp (argc is at this address)
     phdr_address: int = 0
@@ -117,10 +132,22 @@ def parse_elf(data: bytes, ram_base: int, ram_end: int) -> tuple[ELFFile, Progra
                       brk_start=(end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
     try:
         symtab = elf.get_section_by_name(".symtab")
+        code_sections = {index for index, section in enumerate(elf.iter_sections())
+                         if section["sh_flags"] & SHF_EXECINSTR}
+        source = None
         if symtab is not None:
             for sym in symtab.iter_symbols():
-                if sym.name and sym["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE", "STT_OBJECT"):
+                kind = sym["st_info"]["type"]
+                if kind == "STT_FILE":
+                    source = sym.name or None
+                if sym.name and kind in ("STT_FUNC", "STT_NOTYPE", "STT_OBJECT"):
                     program.symbols.setdefault(sym.name, sym["st_value"])
+                if (sym.name and kind in ("STT_FUNC", "STT_NOTYPE")
+                        and sym["st_shndx"] in code_sections):
+                    is_global = sym["st_info"]["bind"] != "STB_LOCAL"
+                    program.code_symbols.append(CodeSymbol(
+                        sym["st_value"], sym["st_size"], sym.name, is_global,
+                        None if is_global else source))
     except (ELFError, struct.error):
         pass  # a broken symbol table costs only symbol names, not the run
     for seg in elf.iter_segments():

@@ -375,6 +375,23 @@ class Machine:
             stats["caches"] = CacheStats.from_model(self._system.caches)
         return stats
 
+    # ---- cache profile (emu.profile) --------------------------------------------------
+
+    def enable_profile(self) -> None:
+        """Count every cache access per instruction of the loaded program, from zero, from
+        now on (needs `caches`; exact with cpu="functional", which fetches once per
+        instruction). `profile` reads the counts."""
+        from emu.profile import attach
+
+        attach(self)
+
+    @property
+    def profile(self):
+        """The cache profile of the run so far (an emu.profile.CacheProfile)."""
+        from emu.profile import CacheProfile
+
+        return CacheProfile.from_machine(self)
+
 
 def _pipeline_stats(raw: dict, core: CoreConfig) -> dict:
     """The out-of-order core's counters under gem5-like names."""

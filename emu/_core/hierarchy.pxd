@@ -35,6 +35,11 @@ stamp a new data version on the copy and note the bytes written, for the data-va
 invariant and the false-sharing report, and end other harts' LR reservations on the
 line: `hierarchy_reserve`, `hierarchy_reservation_held`, `hierarchy_release` are the
 cores' side of LR/SC (an SC succeeds only while its reservation is held).
+
+Profiling (profile.pxd): with a Profile attached, every demand access also counts, at
+its pc's row, its class (fetch, read, write), the levels it missed in and its latency.
+The levels' miss counters tell which level answered (each level looks a demand access
+up at most once, under the access's own kind), so the access path itself is unchanged.
 """
 
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
@@ -43,6 +48,7 @@ from emu._core.access cimport ACCESS_KINDS
 from emu._core.cache cimport Cache, CacheParams
 from emu._core.coherence cimport Coherence
 from emu._core.dram cimport Dram
+from emu._core.profile cimport Profile
 
 cdef enum:
     MAX_OUTER_LEVELS = 2    # shared levels: L2, L3
@@ -82,6 +88,7 @@ cdef struct Hierarchy:
     uint32_t reservations        # harts holding one (0: writes skip the check)
     uint64_t accesses[ACCESS_KINDS]     # accesses asked for, by AccessKind
     uint64_t latency_sum[ACCESS_KINDS]  # cycles they took, summed (AMAT = sum / accesses)
+    Profile* profile        # per-pc counters of every demand access, or NULL (profile.pxd)
 
 
 cdef int hierarchy_params(HierarchyParams* p, object config, uint32_t harts) except -1
@@ -114,4 +121,6 @@ cdef class HierarchyModel:
     cdef uint64_t errors_raised     # coherence.errors already raised as ProtocolError
     cdef readonly object config
     cdef readonly uint32_t harts
+    cdef Profile profile_data       # what h.profile points at once a profile is attached ...
+    cdef object profile_array       # ... and the numpy array holding its counters
     cdef Cache* _cache(self, str level, uint32_t hart) except NULL

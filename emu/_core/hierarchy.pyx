@@ -1,7 +1,8 @@
 """The cache hierarchy (hierarchy.pxd): the access path through the levels, the
 coherent L1s (bus transactions, snoops, reservations; the protocol itself is
-coherence.pxd's table), victims, back-invalidation and prefetch issue; HierarchyModel,
-its Python face (the trace-driven mode's engine and the tests' handle)."""
+coherence.pxd's table), victims, back-invalidation and prefetch issue; counting a
+profile's per-pc events; HierarchyModel, its Python face (the trace-driven mode's engine,
+the tests' handle and the profiles' source)."""
 
 from collections import namedtuple
 
@@ -31,6 +32,8 @@ from emu._core.coherence cimport (ACT_BUS_RD, ACT_BUS_RDX, ACT_DOWNGRADE,
 from emu._core.dram cimport dram_clear, dram_read, dram_write
 from emu._core.prefetch cimport (PF_NEXT_LINE, PF_NONE, PF_STRIDE, PREFETCH_DEGREE_MAX,
                                  prefetch_candidates)
+from emu._core.profile cimport (PROF_ACCESSES, PROF_CLASSES, PROF_CYCLES, PROF_LEVELS,
+                                PROF_MISSES, PROFILE_COUNTERS, profile_class, profile_row)
 
 from emu._core.coherence import BUS_REQUEST_NAMES, protocol_error
 
@@ -53,6 +56,14 @@ FalseSharing = namedtuple("FalseSharing", "line harts masks")
 COHERENCE_COUNTERS = ("invalidations_sent", "invalidations_received", "interventions",
                       "downgrades", "upgrade_misses", "silent_upgrades", "bus_wait_cycles",
                       "reservations_broken")
+#: The columns of HierarchyModel.profile_counts (profile.pxd's counters, in order):
+#: accesses per class, misses per class in L1, L2 and L3, cycles per class.
+PROFILE_COUNTER_NAMES = ("Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "I2mr", "D2mr", "D2mw",
+                         "I3mr", "D3mr", "D3mw", "Icycles", "Drcycles", "Dwcycles")
+assert len(PROFILE_COUNTER_NAMES) == PROFILE_COUNTERS and PROF_LEVELS == 1 + MAX_OUTER_LEVELS
+
+#: Most memory attach_profile gives a profile's counters.
+PROFILE_MAX_BYTES = 1 << 30
 
 _REPLACEMENT_KINDS = {"lru": REPL_LRU, "plru": REPL_PLRU, "random": REPL_RANDOM, "srrip": REPL_SRRIP}
 _PREFETCHER_KINDS = {"none": PF_NONE, "next_line": PF_NEXT_LINE, "stride": PF_STRIDE}
@@ -186,6 +197,9 @@ cdef void hierarchy_reset(Hierarchy* h) noexcept nogil:
     h.reservations = 0
     memset(h.accesses, 0, sizeof(h.accesses))
     memset(h.latency_sum, 0, sizeof(h.latency_sum))
+    if h.profile != NULL:
+        memset(h.profile.counts, 0, <size_t>h.profile.harts * (h.profile.slots + 1)
+               * PROFILE_COUNTERS * sizeof(uint64_t))
 
 
 # ---- the access path: outer levels --------------------------------------------------
@@ -591,16 +605,53 @@ cdef inline void l1_write(Hierarchy* h, Cache* c, uint32_t index, uint32_t addr,
             h.coherence.harts[hart].reservations_broken += 1
 
 
+cdef inline uint64_t demand_access(Hierarchy* h, Cache* l1, uint32_t pc, uint32_t addr,
+                                   uint32_t width, uint32_t kind, uint64_t now) noexcept nogil:
+    """One demand access through L1 `l1`, counted per kind: its latency in cycles."""
+    cdef uint64_t latency = l1_access(h, l1, addr, width, pc, kind, now) - now
+    h.accesses[kind] += 1
+    h.latency_sum[kind] += latency
+    return latency
+
+
+cdef uint64_t profiled_access(Hierarchy* h, Cache* l1, uint32_t hart, uint32_t pc,
+                              uint32_t addr, uint32_t width, uint32_t kind,
+                              uint64_t now) noexcept nogil:
+    """demand_access, also counted in the profile at pc's row. Each level looks a demand
+    access up at most once, under its own kind (prefetches go by ACCESS_PREFETCH,
+    writebacks are not lookups), so the growth of a level's misses[kind] across the
+    access is whether the access missed there."""
+    cdef uint64_t misses[PROF_LEVELS]
+    cdef uint32_t level, levels = 1 + h.params.outer_levels
+    cdef uint32_t cls = profile_class(kind)
+    cdef uint64_t* row = profile_row(h.profile, hart, pc)
+    cdef uint64_t latency
+    misses[0] = l1.stats.misses[kind]
+    for level in range(1, levels):
+        misses[level] = h.outer[level - 1].stats.misses[kind]
+    latency = demand_access(h, l1, pc, addr, width, kind, now)
+    row[PROF_ACCESSES + cls] += 1
+    row[PROF_CYCLES + cls] += latency
+    row[PROF_MISSES + cls] += l1.stats.misses[kind] - misses[0]
+    for level in range(1, levels):
+        row[PROF_MISSES + PROF_CLASSES * level + cls] += (h.outer[level - 1].stats.misses[kind]
+                                                          - misses[level])
+    return latency
+
+
 cdef uint32_t hierarchy_access_bytes(Hierarchy* h, uint32_t hart, uint32_t pc, uint32_t addr,
                                      uint32_t width, uint32_t kind, uint64_t now) noexcept nogil:
     """Cycles from issuing an access of AccessKind `kind` at cycle `now` until its data is
     usable (a store or atomic: until its line is held in M). A store or atomic writes
     `width` bytes at addr (the false-sharing report's byte offsets); loads and fetches
-    ignore it. `pc` is the instruction's (the stride prefetchers key on it; 0: unknown)."""
+    ignore it. `pc` is the instruction's (the stride prefetchers key on it, a profile
+    counts the access at it; 0: unknown)."""
     cdef Cache* l1 = &h.l1i[hart] if kind == ACCESS_FETCH else &h.l1d[hart]
-    cdef uint64_t latency = l1_access(h, l1, addr, width, pc, kind, now) - now
-    h.accesses[kind] += 1
-    h.latency_sum[kind] += latency
+    cdef uint64_t latency
+    if h.profile == NULL:
+        latency = demand_access(h, l1, pc, addr, width, kind, now)
+    else:
+        latency = profiled_access(h, l1, hart, pc, addr, width, kind, now)
     return <uint32_t>latency if latency < 0xFFFFFFFFU else 0xFFFFFFFFU
 
 
@@ -680,8 +731,9 @@ cdef class HierarchyModel:
     """A cache hierarchy (an emu.config.MemoryHierarchyConfig for `harts` harts) in C.
 
     `access` times one access; `run` a whole trace in one nogil loop. The inspection
-    methods (`stats`, `state`, `set_lines`, `mshrs_busy`, `coherence_stats`, `sharing`,
-    `false_sharing`, `version`) are the slow path, for tests and reports. Levels are
+    methods (`stats`, `set_counts`, `state`, `set_lines`, `mshrs_busy`, `coherence_stats`,
+    `sharing`, `false_sharing`, `version`) are the slow path, for tests and reports;
+    `attach_profile` makes every access also count at its pc (`profile_counts`). Levels are
     named "l1i", "l1d" (with a `hart`), "l2" and "l3". With several harts the L1s are
     kept coherent over a snooping bus that holds `bus_latency` cycles per transaction;
     the sharing table records up to `sharing_lines` lines. An impossible protocol step
@@ -833,9 +885,15 @@ cdef class HierarchyModel:
             "writeback_misses": s.writeback_misses, "back_invalidations": s.back_invalidations,
             "prefetches_issued": s.prefetches_issued, "prefetches_useful": s.prefetches_useful,
             "prefetches_unused": s.prefetches_unused, "prefetches_dropped": s.prefetches_dropped,
-            "set_hits": np.array(<uint64_t[:c.sets]>c.set_hits, np.uint64),
-            "set_misses": np.array(<uint64_t[:c.sets]>c.set_misses, np.uint64),
+            **dict(zip(("set_hits", "set_misses"), self.set_counts(level, hart))),
         }
+
+    def set_counts(self, str level, uint32_t hart=0):
+        """(hits, misses) of one cache, per set: two uint64 arrays (copies) of its
+        number of sets."""
+        cdef Cache* c = self._cache(level, hart)
+        return (np.array(<uint64_t[:c.sets]>c.set_hits, np.uint64),
+                np.array(<uint64_t[:c.sets]>c.set_misses, np.uint64))
 
     def dram_stats(self):
         d = self.h.dram
@@ -847,6 +905,56 @@ cdef class HierarchyModel:
         cdef uint32_t k
         return (np.array([self.h.accesses[k] for k in range(ACCESS_KINDS)], np.uint64),
                 np.array([self.h.latency_sum[k] for k in range(ACCESS_KINDS)], np.uint64))
+
+    # ---- profiling (profile.pxd) ----
+
+    def attach_profile(self, uint32_t base, uint64_t size):
+        """Count every demand access from now on at the instruction that made it: per
+        hart, one row per 4-byte slot of the pcs [base, base + size), and one more row
+        for every other pc. The counters start at zero (an earlier profile is dropped);
+        `reset` zeroes them again."""
+        if size == 0 or size > (1 << 32) - base:
+            raise ValueError(f"the profiled range [{base:#x}, {base:#x} + {size:#x}) must be "
+                             "non-empty and within the 32-bit address space")
+        cdef uint64_t slots = (size + 3) // 4
+        counters = self.harts * (slots + 1) * PROFILE_COUNTERS
+        if counters * sizeof(uint64_t) > PROFILE_MAX_BYTES:
+            raise ValueError(f"profiling {size:#x} bytes of code for {self.harts} harts needs "
+                             f"{counters * sizeof(uint64_t) >> 20} MiB of counters (at most "
+                             f"{PROFILE_MAX_BYTES >> 20}): profile a smaller range")
+        array = np.zeros((self.harts, slots + 1, PROFILE_COUNTERS), np.uint64)
+        cdef uint64_t[:, :, ::1] view = array
+        self.h.profile = NULL
+        self.profile_array = array
+        self.profile_data.base = base
+        self.profile_data.slots = <uint32_t>slots
+        self.profile_data.harts = self.harts
+        self.profile_data.counts = &view[0, 0, 0]
+        self.h.profile = &self.profile_data
+
+    def detach_profile(self):
+        """Stop counting per instruction (the counters so far are dropped)."""
+        self.h.profile = NULL
+        self.profile_array = None
+
+    @property
+    def profile_range(self):
+        """(base, slots) of the attached profile, or None without one."""
+        if self.h.profile == NULL:
+            return None
+        return self.profile_data.base, self.profile_data.slots
+
+    def profile_counts(self, hart=None):
+        """The attached profile's counters (a copy): uint64, shape (slots + 1, columns
+        PROFILE_COUNTER_NAMES). Row i counts the pc base + 4 * i, the last row every pc
+        outside the range; summed over the harts, or `hart`'s only."""
+        if self.h.profile == NULL:
+            raise ValueError("no profile attached (attach_profile first)")
+        if hart is None:
+            return self.profile_array.sum(axis=0, dtype=np.uint64)
+        if not 0 <= hart < self.harts:
+            raise ValueError(f"hart {hart} out of range (harts={self.harts})")
+        return self.profile_array[hart].copy()
 
     def geometry(self, str level, uint32_t hart=0):
         """(sets, ways, line_size) of a level."""
