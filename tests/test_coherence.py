@@ -264,6 +264,25 @@ def test_release_ends_a_reservation():
     assert not m.reservation_held(1, X)
 
 
+def test_a_dma_write_drops_every_cached_copy_and_reservations_on_it():
+    """Data lives in RAM, so a device write makes every cached copy stale, even a dirty
+    one (its bytes are already in RAM, now overwritten): all levels lose the lines, a
+    dirty L1 copy through a Recall (counted as its writeback), and nothing refills."""
+    m = model(2)
+    m.access(X, "store", cycle=0, hart=0)                      # dirty in hart 0's L1D
+    m.access(Y, cycle=WAIT, hart=1)
+    m.reserve(1, Y)
+    assert m.state("l1d", X, 0) == "M" and m.state("l2", X) != "I"
+    m.dma_write(X + 3, 2)                                      # any byte of the line
+    m.dma_write(Y, 4)
+    for addr in (X, Y):
+        assert m.state("l1d", addr, 0) == m.state("l1d", addr, 1) == m.state("l2", addr) == "I"
+    assert not m.reservation_held(1, Y)
+    m.dma_write(X + 4096, 0)                                   # nothing written: nothing dropped
+    m.access(X, cycle=3 * WAIT, hart=0)
+    assert m.state("l1d", X, 0) == "E"
+
+
 # ---- sharing and false sharing ------------------------------------------------------
 
 def ping_pong(m, offsets, rounds=4, width=4):

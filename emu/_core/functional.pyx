@@ -17,16 +17,17 @@ the C compiler specialises away (so the fast case pays nothing for the others):
 - Addressing: `Bare` (satp off: addresses are physical) or `Paged` (Sv32: fetches go
   through a one-page translation cached in locals, data through the MMU's inline fast
   slots, tlb.pxd mmu_fast, and on a miss the TLBs and the walker).
-- Timing: `Untimed` (one cycle per instruction) or `Timed` (the cache hierarchy of
-  HartPorts.caches sees every fetch, load, store and atomic, like cachegrind, and the
+- Timing: `Untimed` (one cycle per instruction) or `Timed` (HartPorts.timed: the cache
+  hierarchy sees every fetch, load, store and atomic, like cachegrind, and the
   hart is an in-order, blocking core: an instruction costs one cycle plus whatever its
   fetch and its load or atomic take beyond an L1 hit; stores retire into a write
   buffer and cost nothing more; an MMIO access costs its bus time).
 
 The bus (HartPorts.bus) is a runtime check outside the per-instruction path: an access
 outside RAM becomes an MMIO access, and the loop runs in chunks that end at the bus's
-next device event (and after every MMIO access), where devices tick and an enabled
-pending interrupt (Hart.mie) stops the hart with cause CAUSE_INTERRUPT | code.
+next device event (and after every MMIO access), where devices tick, what they wrote
+by DMA leaves the caches (ports.pxd), and an enabled pending interrupt (Hart.mie)
+stops the hart with cause CAUSE_INTERRUPT | code.
 """
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
@@ -40,7 +41,7 @@ from emu._core.hierarchy cimport Hierarchy, hierarchy_access_bytes, hierarchy_ac
 from emu._core.memory cimport (ACCESS_OK, PhysMem, code_page, decoded_slot, load, ram_read,
                                ram_write, store)
 from emu._core.opcodes cimport *
-from emu._core.ports cimport HartPorts
+from emu._core.ports cimport HartPorts, dma_pending, ports_sync_dma
 from emu._core.semantics cimport *
 from emu._core.sv32 cimport (SATP_MODE_BARE, SV32_PAGE_MASK, XLATE_FETCH, XLATE_LOAD,
                              XLATE_STORE, Translation)
@@ -220,7 +221,7 @@ cdef inline int atomic_read(Addressing* addressing, Timing* timing, Hart* h, Phy
 
 cdef int run_functional(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget) noexcept nogil:
     cdef bint paged = ports.mmu.mode != SATP_MODE_BARE
-    if ports.caches == NULL:
+    if not ports.timed:
         if paged:
             return run_loop(h, m, ports, budget, <Paged*>NULL, <Untimed*>NULL)
         return run_loop(h, m, ports, budget, <Bare*>NULL, <Untimed*>NULL)
@@ -261,6 +262,8 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
         if bus != NULL:     # a chunk boundary: devices, interrupts, the next chunk's end
             now = h.cycle + n
             bus_advance(bus, now)
+            if dma_pending(bus):
+                ports_sync_dma(ports, mem)
             if h.mie:
                 pending = bus_pending_interrupt(bus, hart, now) & h.mie
                 if pending:

@@ -99,6 +99,10 @@ cdef uint32_t hierarchy_access_pc(Hierarchy* h, uint32_t hart, uint32_t pc, uint
                                   uint32_t kind, uint64_t now) noexcept nogil
 cdef uint32_t hierarchy_access_bytes(Hierarchy* h, uint32_t hart, uint32_t pc, uint32_t addr,
                                      uint32_t width, uint32_t kind, uint64_t now) noexcept nogil
+cdef void hierarchy_dma_write(Hierarchy* h, uint32_t addr, uint32_t length) noexcept nogil
+    # A device wrote RAM [addr, addr + length) (dma.pxd): every cached copy of those lines
+    # is dropped (an L1 copy through a Recall, dirty or not: RAM holds the newest data, so
+    # nothing is written outwards), and LR reservations on them end.
 cdef void hierarchy_reserve(Hierarchy* h, uint32_t hart, uint32_t addr) noexcept nogil
 cdef bint hierarchy_reservation_held(Hierarchy* h, uint32_t hart, uint32_t addr) noexcept nogil
 cdef void hierarchy_release(Hierarchy* h, uint32_t hart) noexcept nogil

@@ -662,6 +662,30 @@ cdef uint32_t hierarchy_access_pc(Hierarchy* h, uint32_t hart, uint32_t pc, uint
     return hierarchy_access_bytes(h, hart, pc, addr, 4, kind, now)
 
 
+# ---- DMA -----------------------------------------------------------------------------
+
+cdef void hierarchy_dma_write(Hierarchy* h, uint32_t addr, uint32_t length) noexcept nogil:
+    cdef uint32_t outermost = h.params.outer_levels     # the last shared level, outer[-1]
+    cdef uint32_t line_bits = h.outer[outermost - 1].line_bits
+    cdef uint64_t first = <uint64_t>(addr >> line_bits) << line_bits
+    cdef uint64_t end = <uint64_t>addr + length
+    cdef uint64_t version = 0
+    cdef uint32_t hart
+    if length == 0:
+        return
+    end = ((end + (1U << line_bits) - 1) >> line_bits) << line_bits
+    if end > (<uint64_t>1 << 32):
+        end = <uint64_t>1 << 32
+    # Everything inside DRAM, i.e. every level: no writeback, the device's data wins.
+    back_invalidate(h, outermost + 1, <uint32_t>first, <uint32_t>(end - first), &version)
+    for hart in range(h.params.harts):
+        if h.reservation_valid[hart] and \
+                first >> h.l1d[hart].line_bits <= h.reservation_line[hart] < end >> h.l1d[hart].line_bits:
+            h.reservation_valid[hart] = 0
+            h.reservations -= 1
+            h.coherence.harts[hart].reservations_broken += 1
+
+
 # ---- LR/SC reservations -------------------------------------------------------------
 
 cdef void hierarchy_reserve(Hierarchy* h, uint32_t hart, uint32_t addr) noexcept nogil:
@@ -1072,6 +1096,10 @@ cdef class HierarchyModel:
         return found
 
     # ---- LR/SC reservations (what the cores call through hierarchy_reserve & co.) ----
+
+    def dma_write(self, uint32_t addr, uint32_t length):
+        """A device wrote [addr, addr + length): drop every cached copy of those lines."""
+        hierarchy_dma_write(&self.h, addr, length)
 
     def reserve(self, uint32_t hart, uint32_t addr):
         self._cache("l1d", hart)

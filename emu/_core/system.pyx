@@ -216,7 +216,7 @@ cdef class System:
             raise ValueError("timing the functional core needs a cache hierarchy")
         self.timed = timed
         for i in range(self.nharts):
-            self.ports[i].caches = &model.h if timed else NULL
+            self.ports[i].timed = timed
 
     def set_satp(self, int hart, uint32_t mode, uint32_t asid, uint32_t ppn):
         self._hart(hart)
@@ -261,6 +261,8 @@ cdef class System:
             self.caches = model
             p.memory.model = MEM_CACHES
             p.memory.hierarchy = &model.h
+        for i in range(self.nharts):
+            self.ports[i].caches = &model.h if caches is not None else NULL
         for i in range(self.nharts):
             ooo_init(&self.cores[i], p)
             self.cores[i].hart = i
