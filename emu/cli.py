@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from emu.config import (CPU_MODELS, ConfigError, CoreConfig, MachineConfig, MemoryHierarchyConfig,
-                        describe)
+from emu.config import (CPU_MODELS, ConfigError, CoreConfig, DeviceConfig, LinkConfig,
+                        MachineConfig, MemoryHierarchyConfig, MmuConfig, describe)
 from emu.loader import LoadError
 
 #: Seconds a run must last before live progress appears on a terminal.
@@ -28,6 +28,10 @@ PROGRESS_AFTER = 2.0
 
 #: --config names of the out-of-order core's fields start with this.
 CORE_PREFIX = "core."
+#: The sub-configurations --config reaches by a dotted prefix, and their classes: the
+#: prefix names the field holding it in its parent (devices.link. is DeviceConfig.link).
+SUB_CONFIGS = {"core.": CoreConfig, "mmu.": MmuConfig, "devices.": DeviceConfig,
+               "devices.link.": LinkConfig}
 
 #: --window when not given: a Kanata file, and a text diagram that fits a terminal.
 DEFAULT_WINDOW = {"file": (0, 1000), "text": (0, 30)}
@@ -74,28 +78,42 @@ def _field_value(name: str, f: dataclasses.Field, text: str) -> object:
 
 
 def _machine_config(items: list[str], cpu: str | None) -> MachineConfig:
-    """The MachineConfig of the --config NAME=VALUE items (core.NAME for CoreConfig
-    fields) and --cpu."""
-    fields = {f.name: f for f in dataclasses.fields(MachineConfig) if f.name != "core"}
-    core_fields = {f.name: f for f in dataclasses.fields(CoreConfig)}
-    machine: dict[str, object] = {}
-    core: dict[str, object] = {}
+    """The MachineConfig of the --config NAME=VALUE items and --cpu. A NAME is a
+    MachineConfig field, or a field of a sub-configuration by its dotted path
+    (core.rob_entries, mmu.dtlb_entries, devices.block_image, devices.link.latency)."""
+    values: dict[str, dict[str, object]] = {prefix: {} for prefix in ("", *SUB_CONFIGS)}
+    classes = {"": MachineConfig, **SUB_CONFIGS}
     for item in items:
         name, sep, text = item.partition("=")
         if not sep:
             raise ConfigError(f"expected NAME=VALUE, got {item!r}")
-        short = name.removeprefix(CORE_PREFIX)
-        known, values = (core_fields, core) if name.startswith(CORE_PREFIX) else (fields, machine)
-        if short not in known:
+        prefix = max((p for p in SUB_CONFIGS if name.startswith(p)), key=len, default="")
+        short = name.removeprefix(prefix)
+        fields = {f.name: f for f in dataclasses.fields(classes[prefix])
+                  if not dataclasses.is_dataclass(f.default)}
+        if short not in fields:
             raise ConfigError(f"unknown field {name!r} (see `emu run --help`)")
-        values[short] = _field_value(name, known[short], text)
+        values[prefix][short] = _field_value(name, fields[short], text)
     if cpu is not None:
-        machine["cpu"] = cpu
-    try:
-        core_config = CoreConfig(**core)
-    except ConfigError as err:
-        raise ConfigError(f"core: {err}") from None
-    return MachineConfig(**machine, core=core_config)
+        values[""]["cpu"] = cpu
+
+    def build(prefix: str, base: object) -> object:
+        changes = dict(values[prefix])
+        for sub in SUB_CONFIGS:     # the sub-configurations one level below this one
+            if sub.startswith(prefix) and sub != prefix and sub.count(".") == prefix.count(".") + 1:
+                field = sub[len(prefix):-1]
+                current = getattr(base, field)
+                if current is None:
+                    if any(v for p, v in values.items() if p.startswith(sub)):
+                        raise ConfigError(f"{sub}NAME needs {prefix}{field} (it is None)")
+                    continue
+                changes[field] = build(sub, current)
+        try:
+            return dataclasses.replace(base, **changes)
+        except ConfigError as err:
+            raise ConfigError(f"{prefix.rstrip('.')}: {err}" if prefix else str(err)) from None
+
+    return build("", MachineConfig())
 
 
 def _pipeline_window(args: argparse.Namespace, cpu: str) -> tuple[int, int] | None:
@@ -177,8 +195,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         config = _machine_config(args.config or [], args.cpu)
         if args.caches:
-            if config.cpu != "ooo":
-                return _error("--caches times the out-of-order core: add --cpu ooo")
             config = config.replace(caches=MemoryHierarchyConfig())
     except ConfigError as err:
         return _error(f"bad configuration: {err}")
@@ -361,7 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
     epilog = "\n".join([
         "configuration fields (--config NAME=VALUE):", *_describe_fields(MachineConfig), "",
         f"out-of-order core fields (--config {CORE_PREFIX}NAME=VALUE, used with --cpu ooo):",
-        *_describe_fields(CoreConfig, CORE_PREFIX)])
+        *_describe_fields(CoreConfig, CORE_PREFIX), "",
+        "MMU fields (--config mmu.NAME=VALUE; translation is on once the kernel sets satp):",
+        *_describe_fields(MmuConfig, "mmu."), "",
+        "device fields (--config devices.NAME=VALUE, devices.link.NAME=VALUE):",
+        *_describe_fields(DeviceConfig, "devices."), *_describe_fields(LinkConfig, "devices.link.")])
     run = sub.add_parser("run", help="run an ELF executable or .s file", epilog=epilog,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("file", help="program: an ELF executable, or assembly (.s) to assemble first")
@@ -370,11 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop after N instructions")
     run.add_argument("--stats", action="store_true", help="print statistics on stderr at the end")
     run.add_argument("--caches", action="store_true",
-                     help="time memory with the default cache hierarchy (L1I, L1D, L2, DRAM; "
-                          "needs --cpu ooo)")
+                     help="time memory with the default cache hierarchy (L1I, L1D, L2, DRAM): "
+                          "the out-of-order core's accesses, or the functional core's as an "
+                          "in-order blocking core")
     run.add_argument("--config", "-c", action="append", metavar="NAME=VALUE",
-                     help=f"set a configuration field, {CORE_PREFIX}NAME for the out-of-order "
-                          "core (repeatable; fields below)")
+                     help=f"set a configuration field: NAME, or {CORE_PREFIX}NAME, mmu.NAME, "
+                          "devices.NAME for a part (repeatable; fields below)")
     run.add_argument("--cpu", choices=CPU_MODELS,
                      help="core model (overrides --config cpu=...): the fast functional core "
                           "or the cycle-level out-of-order core")

@@ -373,6 +373,10 @@ class Machine:
             stats["cpu"] = _pipeline_stats(pipeline, self.config.core)
         if self._system.caches is not None:
             stats["caches"] = CacheStats.from_model(self._system.caches)
+        tlbs = [self._system.mmu_stats(h) for h in range(self.config.harts)]
+        if any(t["walks"] or t["faults"] for t in tlbs) or any(
+                self._system.satp(h) for h in range(self.config.harts)):
+            stats["mmu"] = _mmu_stats(tlbs)
         return stats
 
     # ---- cache profile (emu.profile) --------------------------------------------------
@@ -391,6 +395,22 @@ class Machine:
         from emu.profile import CacheProfile
 
         return CacheProfile.from_machine(self)
+
+
+def _mmu_stats(per_hart: list[dict]) -> dict:
+    """The TLB counters of all harts, summed, under gem5-like names (the L2 TLB is
+    shared: its counters are counted once)."""
+    stats = {}
+    for tlb in ("itlb", "dtlb"):
+        for what in ("hits", "misses"):
+            stats[f"{tlb}.{what}"] = sum(t[tlb][what] for t in per_hart)
+    if per_hart[0]["l2tlb"] is not None:
+        stats["l2tlb.hits"] = per_hart[0]["l2tlb"]["hits"]
+        stats["l2tlb.misses"] = per_hart[0]["l2tlb"]["misses"]
+    for name, key in (("walks", "walks"), ("walkReads", "walk_reads"),
+                      ("walkWrites", "walk_writes"), ("faults", "faults")):
+        stats[name] = sum(t[key] for t in per_hart)
+    return stats
 
 
 def _pipeline_stats(raw: dict, core: CoreConfig) -> dict:

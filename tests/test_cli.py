@@ -98,5 +98,18 @@ def test_caches_flag_reports_cache_stats_under_gem5_like_names():
     for name in ("caches.l1d.overallMisses", "caches.l2.overallHits", "caches.dram.reads",
                  "caches.amat", "cpu.ipc"):
         assert name in err
-    refused = emu_cli("run", "--caches", str(HELLO))
-    assert refused.returncode == 1 and b"--cpu ooo" in refused.stderr
+    functional = emu_cli("run", "--caches", "--stats", str(HELLO))     # timed, in order
+    assert functional.returncode == 0 and b"caches.l1i.overallMisses" in functional.stderr
+
+
+def test_config_reaches_the_parts_by_dotted_names():
+    ok = emu_cli("run", "-c", "mmu.dtlb_entries=8", "-c", "mmu.dtlb_ways=8", "-c",
+                 "devices.link.latency=5", "-c", "core.rob_entries=64", str(HELLO))
+    assert ok.returncode == 0 and ok.stdout == b"Hello, world!\n"
+    for item, message in (("mmu.dtlb_entries=7", b"bad configuration: mmu: dtlb"),
+                          ("devices.link.loss=2", b"bad configuration: devices.link: loss"),
+                          ("bogus.x=1", b"unknown field 'bogus.x'"),
+                          ("devices=1", b"unknown field 'devices'")):
+        refused = emu_cli("run", "-c", item, str(HELLO))
+        assert refused.returncode == 1 and message in refused.stderr, item
+        assert b"Traceback" not in refused.stderr

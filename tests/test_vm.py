@@ -54,10 +54,19 @@ def test_translated_run_counts_walks_and_sets_accessed_and_dirty():
     stats = machine.tlb_stats()
     assert stats["walks"] >= 2 and stats["faults"] == 0
     assert stats["itlb"]["misses"] >= 1 and stats["dtlb"]["misses"] >= 1
+    assert machine.stats["mmu"]["walks"] == stats["walks"]
+    assert machine.stats["mmu"]["dtlb.misses"] == stats["dtlb"]["misses"]
+    assert "mmu" not in run_program_machine_stats()
     code_pte = tables.pte(machine.program.entry)
     assert code_pte & PTE_A and not code_pte & PTE_D    # fetched, never written
     stack_pte = tables.pte(machine.regs[2])
     assert stack_pte & PTE_A and stack_pte & PTE_D
+
+
+def run_program_machine_stats():
+    machine = load_program(program_elf("sort"), SMALL)
+    machine.run()
+    return machine.stats
 
 
 ALIAS_SOURCE = """
