@@ -91,6 +91,8 @@ class CoreConfig:
     memory_latency: int = param(3, "load-to-use cycles of the fixed-latency memory")
     serial_latency: int = param(1, "cycles an AMO, LR/SC or CSR read takes at the ROB head "
                                    "(atomics add the memory latency)")
+    l2tlb_latency: int = param(4, "cycles an L2 TLB hit adds to an address translation (Sv32 "
+                                  "on; an L1 TLB hit adds none, a walk its PTE reads' memory time)")
     predictor: str = param("gshare", f"branch direction predictor, one of {', '.join(PREDICTORS)}")
     predictor_table_bits: int = param(12, "log2 of the predictor's counter-table entries")
     predictor_history_bits: int = param(12, "global history bits gshare uses")
@@ -123,6 +125,8 @@ class CoreConfig:
                      "memory_latency", "serial_latency"):
             _require(1 <= getattr(self, name) <= 1000, f"{name} must be between 1 and 1000, "
                                                         f"not {getattr(self, name)}")
+        _require(0 <= self.l2tlb_latency <= 1000,
+                 f"l2tlb_latency must be between 0 and 1000, not {self.l2tlb_latency}")
         _require(self.predictor in PREDICTORS,
                  f"predictor must be one of {', '.join(PREDICTORS)}, not {self.predictor!r}")
         _require(1 <= self.predictor_table_bits <= 24,
@@ -385,6 +389,8 @@ class MachineConfig:
     stack_size: int = param(256 << 10, "bytes reserved below the top of RAM for the stack; "
                                      "brk never grows into it")
     seed: int = param(0, "seed for everything random (AT_RANDOM bytes, later policies)")
+    quantum: int = param(1, "instructions a functional hart runs per turn when several harts "
+                            "run (1: interleaved one by one; larger is faster and coarser)")
     core: CoreConfig = param(CoreConfig(), "the out-of-order core's parameters (used when cpu='ooo')")
     caches: "MemoryHierarchyConfig | None" = param(
         None, "the cache hierarchy timing memory: the out-of-order core's accesses, and the "
@@ -418,6 +424,8 @@ class MachineConfig:
         _require(self.cpu in CPU_MODELS,
                  f"cpu must be one of {', '.join(CPU_MODELS)}, not {self.cpu!r}")
         _require(self.harts >= 1, f"harts must be at least 1, not {self.harts}")
+        _require(1 <= self.quantum <= 1 << 20,
+                 f"quantum must be between 1 and 2**20, not {self.quantum}")
         _require(self.clock_hz > 0, f"clock_hz must be positive, not {self.clock_hz}")
         _require(0 < self.timebase_hz <= self.clock_hz and self.clock_hz % self.timebase_hz == 0,
                  f"timebase_hz ({self.timebase_hz}) must divide clock_hz ({self.clock_hz})")

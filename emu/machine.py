@@ -113,8 +113,10 @@ class Machine:
                                        elf.num_segments(), cfg.seed)
         self.write_memory(sp, stack)
         program.stack_pointer = sp
+        now = self.devices.now if self.devices is not None else 0
         for hart in range(cfg.harts):
             self._system.reset_hart(hart)
+            self._system.retire(hart, 0, now)   # devices keep their time: so do the harts
             self.stop_hart(hart)
         self._system.running[0] = 1
         self.regs[2] = sp
@@ -180,7 +182,7 @@ class Machine:
         if running[0] and running.sum() == 1:
             return self._system.run(0, budget, self._cpu == "ooo"), 0
         self._system.detailed[:] = self._cpu == "ooo"
-        return self._system.run_all(budget)
+        return self._system.run_all(budget, self.config.quantum)
 
     def _retired(self) -> int:
         return sum(self._system.counters(h)[0] for h in range(self.config.harts))
@@ -438,6 +440,11 @@ def _pipeline_stats(raw: dict, core: CoreConfig) -> dict:
         "lsq.forwardedLoads": raw["loads_forwarded"],
         "lsq.loadReplays": raw["load_replays"],
         "commit.serialInsts": raw["serial_executed"],
+        "commit.interrupts": raw["interrupts"],
+        "lsq.mmioLoads": raw["mmio_loads"],
+        "lsq.mmioStores": raw["mmio_stores"],
+        "mmu.walks": raw["walks"],
+        "mmu.walkCycles": raw["walk_cycles"],
     }
     units = {"alu": core.alu_units, "branch": core.branch_units, "load": core.load_ports,
              "store": core.store_ports, "mul": core.mul_units, "div": core.div_units}

@@ -87,6 +87,20 @@ cdef int bus_load(Bus* bus, uint32_t addr, uint32_t width, uint32_t* value, uint
 cdef int bus_store(Bus* bus, uint32_t addr, uint32_t width, uint32_t value, uint64_t now) noexcept nogil
 cdef void device_tick(Bus* bus, uint64_t now) noexcept nogil
 cdef uint32_t bus_pending_interrupt(Bus* bus, uint32_t hart, uint64_t now) noexcept nogil
+cdef bint bus_wants_host(Bus* bus) noexcept nogil
+    # A device waits for the host: a UART's transmit buffer is full until Python drains
+    # it. A core checks this where it ticks the bus and returns (STOP_BUDGET, early), so
+    # the Machine drains the buffer and goes on: a polling guest never spins on it.
+
+
+cdef inline uint32_t interrupt_code(uint32_t pending) noexcept nogil:
+    """The interrupt taken first among pending mip bits (non-zero): external, software,
+    timer, as the privileged spec orders them; the cause is CAUSE_INTERRUPT | code."""
+    if pending & MIP_MEIP:
+        return 11
+    if pending & MIP_MSIP:
+        return 3
+    return 7
 
 
 cdef inline void bus_advance(Bus* bus, uint64_t now) noexcept nogil:

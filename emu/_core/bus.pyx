@@ -203,6 +203,17 @@ cdef int bus_store(Bus* bus, uint32_t addr, uint32_t width, uint32_t value, uint
     return ACCESS_OK
 
 
+cdef bint bus_wants_host(Bus* bus) noexcept nogil:
+    cdef uint32_t i
+    cdef Uart* u
+    for i in range(bus.nregions):
+        if bus.kind[i] == DEV_UART:
+            u = <Uart*>bus.device[i]
+            if u.tx_count == u.tx_capacity:
+                return True
+    return False
+
+
 cdef uint32_t bus_pending_interrupt(Bus* bus, uint32_t hart, uint64_t now) noexcept nogil:
     cdef uint32_t mip = 0
     if now < bus.now:

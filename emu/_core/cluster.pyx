@@ -1,19 +1,23 @@
 """The global cycle loop over all running harts (cluster.pxd)."""
 
+from libc.stdint cimport UINT64_MAX
+
+from emu._core.bus cimport bus_wants_host
 from emu._core.functional cimport run_functional
 from emu._core.ooo cimport ooo_begin, ooo_cycle, ooo_end
 from emu._core.traps cimport STOP_BUDGET
 
 
 cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, HartPorts* ports, uint8_t* running,
-                             uint8_t* detailed, uint32_t nharts, PhysMem* m,
-                             uint64_t budget) noexcept nogil:
+                             uint8_t* detailed, uint32_t nharts, PhysMem* m, uint64_t budget,
+                             uint32_t quantum) noexcept nogil:
     cdef ClusterStop result
     cdef PhysMem mem = m[0]
     cdef uint64_t now = 0
     cdef uint64_t retired = 0
-    cdef uint64_t before
+    cdef uint64_t before, earliest, stores
     cdef uint32_t i
+    cdef bint stepped
     cdef int stop
     result.stop = STOP_BUDGET
     result.hart = 0
@@ -34,18 +38,26 @@ cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, HartPorts* ports, uint
     if budget == 0:
         stop = STOP_BUDGET
     while stop < 0:
+        stepped = False
         for i in range(nharts):
             if not running[i]:
                 continue
             before = harts[i].instret
             if detailed[i]:
+                stores = ports[i].bus.stores if ports[i].bus != NULL else 0
                 stop = ooo_cycle(&cores[i], &harts[i], mem, budget - retired)
+                if (stop < 0 and ports[i].bus != NULL and ports[i].bus.stores != stores
+                        and bus_wants_host(ports[i].bus)):
+                    stop = STOP_BUDGET      # back to Python to drain the UART
             elif harts[i].cycle > now:
-                continue            # a timed functional hart still stalled on memory
+                continue            # ahead of the others: its quantum, or a memory stall
             else:
-                stop = run_functional(&harts[i], m, &ports[i], 1)
+                stop = run_functional(&harts[i], m, &ports[i], min(<uint64_t>quantum, budget - retired))
                 if stop == STOP_BUDGET:
-                    stop = -1       # its one instruction for this cycle
+                    stop = -1       # its turn is over
+                    if ports[i].bus != NULL and bus_wants_host(ports[i].bus):
+                        stop = STOP_BUDGET  # back to Python to drain the UART
+            stepped = True
             retired += harts[i].instret - before
             if stop < 0 and retired >= budget:
                 stop = STOP_BUDGET
@@ -53,7 +65,14 @@ cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, HartPorts* ports, uint
                 result.stop = stop
                 result.hart = i
                 break
-        now += 1
+        if stepped:
+            now += 1
+        else:                       # every hart is ahead: skip to the first one's cycle
+            earliest = UINT64_MAX
+            for i in range(nharts):
+                if running[i] and harts[i].cycle < earliest:
+                    earliest = harts[i].cycle
+            now = earliest
     for i in range(nharts):
         if running[i] and detailed[i]:
             ooo_end(&cores[i], &harts[i])

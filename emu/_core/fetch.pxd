@@ -8,6 +8,13 @@ where the mispredict penalty comes from. With a cache hierarchy, fetching from a
 instruction-cache line asks the L1I, and fetch waits until the line is there. A fetch outside RAM enqueues one entry that
 carries the fault and stops fetch until the back end redirects it; so does an ecall or
 ebreak, which always traps.
+
+With Sv32 on (`mmu` set for the run), fetch translates the pc each time it enters a
+virtual page (and after every redirect): the iTLB's fast slot, else mmu_translate,
+speculatively; fetch waits for what the translation costs (an L2 TLB hit, a walk's PTE
+reads: memlat.pxd translation_latency) and then reads the decode cache and the L1I at
+the physical address. A translation fault becomes a fault entry like a fetch outside
+RAM (cause 12, or 1 for a PTE outside RAM), raised only if it reaches commit.
 """
 
 from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
@@ -16,6 +23,7 @@ from emu._core.bpred cimport BPredCheckpoint, BranchPredictor
 from emu._core.decode cimport Decoded
 from emu._core.memlat cimport MemoryTiming
 from emu._core.memory cimport PhysMem
+from emu._core.tlb cimport Mmu
 
 
 cdef struct FetchEntry:
@@ -23,7 +31,7 @@ cdef struct FetchEntry:
     uint32_t pred_next      # predicted next pc
     Decoded d
     uint8_t bclass          # BranchClass
-    int32_t fault           # CAUSE_FETCH_ACCESS / CAUSE_FETCH_MISALIGNED, or -1
+    int32_t fault           # CAUSE_FETCH_ACCESS / _MISALIGNED / _PAGE_FAULT, or -1
     uint64_t fetch_cycle
     uint64_t ready_cycle    # first cycle rename may take it
     BPredCheckpoint cp
@@ -41,6 +49,13 @@ cdef struct FrontEnd:
     uint32_t line_bits      # log2 of the L1I line size (set with the memory timing)
     uint32_t line           # instruction-cache line last fetched from (+1; 0: none)
     uint64_t line_ready     # cycle that line's bytes arrive (fetch waits until then)
+    Mmu* mmu                # Sv32 on for this run: translate fetches; NULL: pc is physical
+    uint32_t l2tlb_latency  # cycles an L2 TLB hit adds (CoreParams)
+    uint32_t vpage          # virtual page last translated (+1; 0: none, translate next fetch)
+    uint32_t delta          # its physical minus virtual address
+    uint64_t xlate_ready    # cycle that translation is done (fetch waits until then)
+    uint64_t walks          # page-table walks for fetches, and their cycles (the core adds
+    uint64_t walk_cycles    # them to its PipelineStats at the end of each run)
     BranchPredictor bp
 
 

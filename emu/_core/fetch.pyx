@@ -4,9 +4,11 @@ from libc.stdlib cimport calloc, free
 
 from emu._core.bpred cimport BR_NONE, bp_checkpoint, bp_predict, branch_class
 from emu._core.decode cimport Decoded
-from emu._core.memlat cimport ACCESS_FETCH, MEM_CACHES, access_latency
-from emu._core.memory cimport fetch_decoded
+from emu._core.memlat cimport ACCESS_FETCH, MEM_CACHES, access_latency, translation_latency
+from emu._core.memory cimport ACCESS_OK, fetch_decoded
 from emu._core.opcodes cimport FMT_B, FMT_J, OP_EBREAK, OP_ECALL, op_format
+from emu._core.sv32 cimport SV32_PAGE_MASK, SV32_PAGE_SHIFT, XLATE_FETCH, Translation
+from emu._core.tlb cimport mmu_fast, mmu_translate
 from emu._core.traps cimport CAUSE_FETCH_ACCESS, CAUSE_FETCH_MISALIGNED
 
 cdef int frontend_init(FrontEnd* fe, uint32_t queue_size, uint32_t width, uint32_t depth) except -1:
@@ -33,23 +35,58 @@ cdef void frontend_redirect(FrontEnd* fe, uint32_t pc) noexcept nogil:
     fe.pc = pc
     fe.stopped = 0
     fe.line = 0
+    fe.vpage = 0
+
+
+cdef int translate_fetch(FrontEnd* fe, PhysMem mem, MemoryTiming* timing, uint32_t hart,
+                         uint32_t pc, uint64_t now) noexcept nogil:
+    """Translate the page of pc (4-aligned) for fetch: ACCESS_OK, with vpage, delta and
+    xlate_ready set, or the fault's cause (then the next fetch asks again)."""
+    cdef uint32_t offset
+    cdef Translation t
+    cdef int cause
+    if mmu_fast(fe.mmu, pc, XLATE_FETCH, &offset):     # an iTLB hit: no time
+        fe.mmu.itlb.hits += 1       # (the slow path counts its own lookups)
+        fe.delta = offset + mem.base - pc
+        fe.xlate_ready = now
+    else:
+        cause = mmu_translate(fe.mmu, mem, pc, XLATE_FETCH, True, &t)
+        if cause != ACCESS_OK:
+            translation_latency(timing, hart, &t, fe.l2tlb_latency, now, &fe.walks,
+                                &fe.walk_cycles)
+            return cause
+        fe.delta = t.paddr - pc
+        fe.xlate_ready = now + translation_latency(timing, hart, &t, fe.l2tlb_latency, now,
+                                                   &fe.walks, &fe.walk_cycles)
+    fe.vpage = (pc >> SV32_PAGE_SHIFT) + 1
+    return ACCESS_OK
 
 
 cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, MemoryTiming* timing, uint32_t hart,
                           uint64_t now) noexcept nogil:
     """Fetch up to `width` instructions; returns how many entered the queue."""
     cdef uint32_t fetched = 0
-    cdef uint32_t pc, direct_target, line
+    cdef uint32_t pc, ppc, direct_target, line
+    cdef int xlate_fault
     cdef FetchEntry* e
     cdef Decoded* d
     cdef uint8_t fmt
     while fetched < fe.width and fe.count < fe.size and not fe.stopped:
         pc = fe.pc
-        if timing.model == MEM_CACHES:
-            line = (pc >> fe.line_bits) + 1
+        ppc = pc
+        xlate_fault = -1
+        if fe.mmu != NULL and not pc & 3:
+            if (pc >> SV32_PAGE_SHIFT) + 1 != fe.vpage:
+                xlate_fault = translate_fetch(fe, mem, timing, hart, pc, now)
+            if xlate_fault < 0:
+                if fe.xlate_ready > now:
+                    break
+                ppc = pc + fe.delta
+        if timing.model == MEM_CACHES and xlate_fault < 0:
+            line = (ppc >> fe.line_bits) + 1
             if line != fe.line:
                 fe.line = line
-                fe.line_ready = now + access_latency(timing, hart, pc, ACCESS_FETCH, now)
+                fe.line_ready = now + access_latency(timing, hart, ppc, ACCESS_FETCH, now)
             if fe.line_ready > now + 1:     # an L1I hit arrives in time for the next stage
                 break
         e = &fe.entries[fe.head + fe.count - (fe.size if fe.head + fe.count >= fe.size else 0)]
@@ -63,8 +100,10 @@ cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, MemoryTiming* timing, uint3
         bp_checkpoint(&fe.bp, &e.cp)   # every entry can be a point to restart from
         if pc & 3:
             e.fault = CAUSE_FETCH_MISALIGNED
+        elif xlate_fault >= 0:
+            e.fault = xlate_fault
         else:
-            d = fetch_decoded(mem, pc)
+            d = fetch_decoded(mem, ppc)
             if d == NULL:
                 e.fault = CAUSE_FETCH_ACCESS
             else:

@@ -34,7 +34,7 @@ from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 from emu._core.access cimport ACCESS_ATOMIC, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE
 from emu._core.bus cimport (Bus, bus_advance, bus_load, bus_pending_interrupt, bus_store,
-                            interrupt_code)
+                            bus_wants_host, interrupt_code)
 from emu._core.decode cimport Decoded
 from emu._core.hart cimport Hart, counter_value
 from emu._core.hierarchy cimport Hierarchy, hierarchy_access_bytes, hierarchy_access_pc
@@ -264,6 +264,8 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
             bus_advance(bus, now)
             if dma_pending(bus):
                 ports_sync_dma(ports, mem)
+            if n and bus_wants_host(bus):
+                break           # back to Python, which drains the UART and comes back
             if h.mie:
                 pending = bus_pending_interrupt(bus, hart, now) & h.mie
                 if pending:

@@ -8,6 +8,12 @@ younger, already executed load read past, that is a memory-order violation: the
 load and everything after it are squashed and refetched, and the load's pc gets a
 wait bit, so next time it waits for older store addresses (the simplest
 memory-dependence predictor, as in the Alpha 21264).
+
+Addresses in both queues are physical (after Sv32 translation), so forwarding and
+violation checks compare what memory compares: two virtual aliases of one word
+forward and conflict, two address spaces' equal virtual addresses do not. An MMIO
+load never reads from the queue or memory at execute (`executed` stays 0): it is
+performed at the ROB head, after every older store has committed.
 """
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
@@ -22,7 +28,7 @@ cdef enum Forward:
 cdef struct LoadEntry:
     uint64_t seq
     uint32_t rob_slot
-    uint32_t addr
+    uint32_t addr           # physical
     uint8_t width
     uint8_t executed        # has read its value (from memory or a store)
     uint64_t source_seq     # seq of the store it forwarded from, 0 for memory
@@ -31,7 +37,7 @@ cdef struct LoadEntry:
 cdef struct StoreEntry:
     uint64_t seq
     uint32_t rob_slot
-    uint32_t addr
+    uint32_t addr           # physical
     uint32_t data
     uint8_t width
     uint8_t known           # address and data computed

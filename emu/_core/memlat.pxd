@@ -1,7 +1,8 @@
 """How long a memory access takes: the timing interface between a core and memory.
 
 Data always lives in the one flat PhysMem; this interface only answers "how many
-cycles". The out-of-order core asks it for every load, AMO and LR/SC it executes.
+cycles". The out-of-order core asks it for every load, AMO and LR/SC it executes,
+and, with Sv32 on, for what each address translation costs (translation_latency).
 Two models: a fixed latency, and the cache hierarchy (hierarchy.pxd: tags, MESI
 states, MSHRs, a DRAM model). The access kinds (AccessKind, from access.pxd) can be
 cimported from here as before.
@@ -14,6 +15,7 @@ from emu._core.access cimport (ACCESS_ATOMIC, ACCESS_FETCH, ACCESS_LOAD, ACCESS_
 from emu._core.hierarchy cimport (Hierarchy, hierarchy_access, hierarchy_access_bytes,
                                   hierarchy_release, hierarchy_reservation_held,
                                   hierarchy_reserve)
+from emu._core.sv32 cimport XLATE_L2, XLATE_WALK, Translation
 
 
 cdef enum MemoryModel:
@@ -62,3 +64,27 @@ cdef inline bint reservation_held(MemoryTiming* t, uint32_t hart, uint32_t addr)
 cdef inline void release(MemoryTiming* t, uint32_t hart) noexcept nogil:
     if t.model == MEM_CACHES:
         hierarchy_release(<Hierarchy*>t.hierarchy, hart)
+
+
+cdef inline uint32_t translation_latency(MemoryTiming* t, uint32_t hart, Translation* x,
+                                         uint32_t l2tlb_latency, uint64_t now,
+                                         uint64_t* walks, uint64_t* walk_cycles) noexcept nogil:
+    """Cycles an address translation (tlb.pxd mmu_translate) adds before the access it
+    serves can start at `now`: nothing for an L1 TLB hit (or satp off), `l2tlb_latency`
+    for an L2 TLB hit, and for a walk its PTE reads one after another, root level first,
+    each timed like a load (through the caches, or the fixed latency). A PTE the walker
+    wrote back (A/D) goes to the caches as a store, off the critical path. Counts the
+    walk and its cycles in *walks / *walk_cycles (faulting walks too)."""
+    cdef uint32_t latency = 0
+    cdef uint32_t i
+    if x.source == XLATE_L2:
+        return l2tlb_latency
+    if x.source != XLATE_WALK:
+        return 0
+    for i in range(x.walk.reads):
+        latency += access_latency(t, hart, x.walk.pte_addr[i], ACCESS_LOAD, now + latency)
+    if x.walk.written:
+        access_latency(t, hart, x.walk.pte_addr[x.walk.reads - 1], ACCESS_STORE, now + latency)
+    walks[0] += 1
+    walk_cycles[0] += latency
+    return latency

@@ -5,19 +5,26 @@ branch prediction), rename (map table, free list, physical registers), rob, iq,
 lsq. ooo.pyx holds the stages and the cycle that runs them commit-first,
 fetch-last, so nothing is used in the cycle it is produced (write-back wakes
 consumers before issue in the same cycle: that is the bypass network).
+
+What a hart is connected to besides RAM (its MMU, the system bus) comes from the
+System's HartPorts (ports.pxd), which the System points `ports` at after ooo_init;
+each run reads it at ooo_begin (satp and the bus only change between runs).
 """
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 from emu._core.bpred cimport BRANCH_CLASS_COUNT, BPredParams
+from emu._core.bus cimport Bus
 from emu._core.fetch cimport FrontEnd
 from emu._core.hart cimport Hart
 from emu._core.iq cimport IssueQueue
 from emu._core.lsq cimport LoadStoreQueue
 from emu._core.memlat cimport MemoryTiming
 from emu._core.memory cimport PhysMem
+from emu._core.ports cimport HartPorts
 from emu._core.rename cimport RenameState
 from emu._core.rob cimport Rob
+from emu._core.tlb cimport Mmu
 
 cdef enum:
     NUM_UNITS = 9           # Unit classes in opcodes.pxd
@@ -44,6 +51,7 @@ cdef struct CoreParams:
     uint32_t latency[NUM_UNITS]     # execute latency per class (loads: address generation)
     MemoryTiming memory             # how long loads and atomics take (memlat.pxd)
     uint32_t serial_latency         # cycles of an instruction executed at the ROB head
+    uint32_t l2tlb_latency          # cycles an L2 TLB hit adds to a translation
     uint32_t memory_dependence      # MemoryDependence
     uint32_t wait_table_bits
     uint64_t deadlock_cycles
@@ -71,6 +79,11 @@ cdef struct PipelineStats:
     uint64_t loads_forwarded
     uint64_t load_replays                   # loads that tried to issue and had to wait
     uint64_t serial_executed
+    uint64_t walks                          # page-table walks (fetch and data) and the
+    uint64_t walk_cycles                    # cycles of their PTE reads
+    uint64_t mmio_loads                     # loads and stores performed on the bus
+    uint64_t mmio_stores
+    uint64_t interrupts                     # interrupts taken
 
 
 cdef struct TraceRecord:
@@ -105,6 +118,12 @@ cdef struct OoOCore:
     uint32_t barriers           # fences, AMOs and LR/SC in the ROB (loads wait for them)
     uint64_t* div_free_at       # per divider: first cycle it accepts a new divide
     uint32_t hart               # the hart this core runs (for the memory hierarchy)
+    HartPorts* ports            # the hart's MMU and bus (set by the System; NULL: neither)
+    Mmu* mmu                    # this run: the MMU when satp translates, else NULL
+    Bus* bus                    # this run: the system bus, or NULL (no MMIO, no interrupts)
+    uint64_t bus_accesses       # the bus's MMIO count and time when interrupts were last
+    uint64_t bus_now            # looked at (any hart's access or device tick changes them)
+    uint8_t irq_check           # the devices may have changed since: look again
     uint64_t now                # the current cycle, on the hart's clock
     uint64_t start_cycle        # the cycle the current run started at
     uint64_t next_seq

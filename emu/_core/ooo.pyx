@@ -3,8 +3,8 @@
     cycle:  commit → writeback → issue → rename → fetch
 
 Commit retires finished instructions in order (stores write memory here; AMOs, LR/SC,
-CSR reads and fences execute here, at the ROB head, non-speculatively; exceptions
-become precise traps). Writeback completes executing instructions, wakes their
+CSR reads and fences execute here, at the ROB head, non-speculatively, and so do MMIO
+loads and stores; exceptions and interrupts become precise traps). Writeback completes executing instructions, wakes their
 consumers and resolves branches (a misprediction squashes everything younger).
 Issue selects the oldest ready instructions for free functional units and executes
 them with the shared semantics (execute.pxd): values really flow through the physical
@@ -15,6 +15,26 @@ the branch predictor.
 A run starts from the hart's architectural state with an empty pipeline and ends
 (budget, trap) by writing committed state back to the hart and discarding the rest:
 the Hart struct is all the two cores share, so switching models is exact.
+
+Virtual memory (Sv32, when the hart's satp translates; HartPorts.mmu): fetch
+translates each page it enters (fetch.pyx); loads and stores translate at execute,
+speculatively (the dTLB's fast slot, else mmu_translate: the walker may set A but
+never D), and the load/store queue holds physical addresses. A translation fault is
+the instruction's exception, raised only if it commits. A store whose page has D
+clear translates again at commit, non-speculatively, which sets D (or faults) before
+it writes. AMOs and LR/SC translate non-speculatively as they perform at the head;
+reservations hold physical addresses. An L2 TLB hit costs l2tlb_latency cycles and a
+walk its PTE reads through the memory timing (memlat.pxd translation_latency).
+
+Devices (HartPorts.bus): a load or store whose physical address is outside RAM is
+MMIO. It does nothing at execute but translate and is performed at the ROB head,
+when everything older has committed: the head waits for the bus (the access starts
+at max(now, bus.done) and takes bus.latency), then the access happens in the cycle the
+instruction commits (so a run that ends first leaves no trace of it in a device), and
+everything younger is squashed and refetched, so no younger load has read memory a
+device may just have written. Each cycle the bus is advanced, and an interrupt that
+is pending and enabled (Hart.mie) is taken before the next commit: STOP_TRAP with
+trap_cause CAUSE_INTERRUPT | code and pc the next instruction to commit.
 """
 
 from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t
@@ -22,6 +42,8 @@ from libc.stdlib cimport calloc, free
 from libc.string cimport memset
 
 from emu._core.bpred cimport (BR_NONE, bp_free, bp_init, bp_repair, bp_restore, bp_train)
+from emu._core.bus cimport (Bus, bus_load, bus_pending_interrupt, bus_store, bus_wants_host,
+                            device_tick, interrupt_code)
 from emu._core.decode cimport RD_SINK, Decoded
 from emu._core.execute cimport access_width, branch_taken, int_result, load_result
 from emu._core.fetch cimport (FetchEntry, fetch_stage, frontend_free, frontend_init,
@@ -32,13 +54,19 @@ from emu._core.lsq cimport (FORWARD_BLOCKED, FORWARD_FULL, LoadEntry, StoreEntry
                             lq_slot, lsq_forward, lsq_free, lsq_init, lsq_older_stores_known,
                             lsq_reset, lsq_violation, sq_slot, wait_index)
 from emu._core.memlat cimport (ACCESS_ATOMIC, ACCESS_LOAD, access_latency, release, reservation_held,
+                              translation_latency,
                               reserve, store_latency)
-from emu._core.memory cimport ACCESS_OK, load, ram_offset, store
+from emu._core.memory cimport ACCESS_OK, load, ram_offset, ram_read, store
 from emu._core.opcodes cimport *
+from emu._core.ports cimport dma_pending, ports_sync_dma
 from emu._core.rename cimport (MAX_WAITERS, rename_add_waiter, rename_allocate, rename_free,
                                rename_init, rename_release, rename_reset)
-from emu._core.rob cimport NO_PREG, ROB_DONE, ROB_EXECUTING, ROB_WAITING, RobEntry, rob_age, rob_free, rob_init, rob_slot
+from emu._core.rob cimport (HEAD_MMIO, HEAD_MMIO_STARTED, HEAD_SET_DIRTY, NO_PREG, ROB_DONE,
+                            ROB_EXECUTING, ROB_WAITING, RobEntry, rob_age, rob_free, rob_init,
+                            rob_slot)
 from emu._core.semantics cimport sem_amo, sem_csr_writes
+from emu._core.sv32 cimport SATP_MODE_BARE, XLATE_LOAD, XLATE_STORE, Translation
+from emu._core.tlb cimport mmu_fast, mmu_translate
 from emu._core.traps cimport *
 
 cdef enum:
@@ -94,6 +122,16 @@ cdef void start_run(OoOCore* c, Hart* h) noexcept nogil:
     c.barriers = 0
     for i in range(c.p.units[UNIT_DIV]):
         c.div_free_at[i] = 0
+    # What the hart is connected to, for this run (satp and the bus change only between runs).
+    c.mmu = NULL
+    c.bus = NULL
+    if c.ports != NULL:
+        if c.ports.mmu != NULL and c.ports.mmu.mode != SATP_MODE_BARE:
+            c.mmu = c.ports.mmu
+        c.bus = c.ports.bus
+    c.fe.mmu = c.mmu
+    c.fe.l2tlb_latency = c.p.l2tlb_latency
+    c.irq_check = 1         # the host may have changed the devices between runs
     frontend_redirect(&c.fe, h.pc)
     c.now = h.cycle
     c.start_cycle = h.cycle
@@ -162,6 +200,41 @@ cdef void restart_at(OoOCore* c, uint32_t keep, uint32_t pc) noexcept nogil:
     frontend_redirect(&c.fe, pc)
 
 
+cdef void flush_all(OoOCore* c, uint32_t pc) noexcept nogil:
+    """Squash everything in flight (the oldest entry is the next to commit, at pc) and
+    fetch again from pc, with the predictor as it was before the oldest squashed fetch."""
+    if c.rob.count:
+        bp_restore(&c.fe.bp, &c.rob.entries[c.rob.head].cp)
+    elif c.fe.count:
+        bp_restore(&c.fe.bp, &frontend_peek(&c.fe).cp)
+    restart_at(c, 0, pc)
+
+
+# ---- address translation -----------------------------------------------------------------
+
+cdef inline int translate_data(OoOCore* c, PhysMem mem, uint32_t vaddr, uint32_t kind,
+                               bint speculative, uint32_t* paddr, uint32_t* latency,
+                               bint* dirty_pending) noexcept nogil:
+    """Translate an aligned data access (c.mmu is set): ACCESS_OK with *paddr, or the
+    fault's cause; *latency is what the translation adds, *dirty_pending whether a
+    speculative store left D clear (sv32.pxd Sv32Walk.dirty_pending)."""
+    cdef uint32_t offset
+    cdef Translation t
+    cdef int cause
+    if mmu_fast(c.mmu, vaddr, kind, &offset):  # a dTLB hit that permits the access: no time
+        c.mmu.dtlb.hits += 1    # (the slow path counts its own lookups)
+        paddr[0] = offset + mem.base
+        latency[0] = 0
+        dirty_pending[0] = False
+        return ACCESS_OK
+    cause = mmu_translate(c.mmu, mem, vaddr, kind, speculative, &t)
+    latency[0] = translation_latency(&c.p.memory, c.hart, &t, c.p.l2tlb_latency, c.now,
+                                     &c.stats.walks, &c.stats.walk_cycles)
+    paddr[0] = t.paddr
+    dirty_pending[0] = t.walk.dirty_pending != 0
+    return cause
+
+
 # ---- commit ------------------------------------------------------------------------------
 
 cdef inline uint64_t counter(OoOCore* c, Hart* h, uint32_t csr) noexcept nogil:
@@ -173,19 +246,30 @@ cdef inline uint64_t counter(OoOCore* c, Hart* h, uint32_t csr) noexcept nogil:
     return h.instret
 
 
-cdef void start_serial(OoOCore* c, Hart* h, RobEntry* e) noexcept nogil:
+cdef void start_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept nogil:
     """An AMO, LR/SC or CSR read reached the ROB head: it occupies the head for its
     latency; perform_serial then does all of it, atomically, as it commits."""
+    cdef uint32_t addr = h.x[e.d.rs1]
+    cdef uint32_t xlate = 0
+    cdef bint translated = True
+    cdef bint dirty_pending
     e.state = ROB_EXECUTING
     e.issue_cycle = c.now
     e.done_cycle = c.now + c.p.serial_latency
+    if op_unit(e.d.op) == UNIT_AMO and c.mmu != NULL and not addr & 3:
+        # Translated here for the time it takes (speculatively: D waits for the commit).
+        translated = translate_data(c, mem, addr, XLATE_LOAD if e.d.op == OP_LR_W else XLATE_STORE,
+                                    True, &addr, &xlate, &dirty_pending) == ACCESS_OK
+        e.done_cycle += xlate
+    if not translated:
+        pass    # the fault is raised by perform_serial
     # An SC touches the caches only when it succeeds (in perform_serial): a failing SC
     # that took the line anyway would break the other hart's reservation, and two harts
     # retrying LR/SC would then break each other's forever.
-    if e.d.op == OP_LR_W:
-        e.done_cycle += access_latency(&c.p.memory, c.hart, h.x[e.d.rs1], ACCESS_LOAD, c.now)
+    elif e.d.op == OP_LR_W:
+        e.done_cycle += access_latency(&c.p.memory, c.hart, addr, ACCESS_LOAD, c.now + xlate)
     elif op_unit(e.d.op) == UNIT_AMO and e.d.op != OP_SC_W:
-        e.done_cycle += access_latency(&c.p.memory, c.hart, h.x[e.d.rs1], ACCESS_ATOMIC, c.now)
+        e.done_cycle += access_latency(&c.p.memory, c.hart, addr, ACCESS_ATOMIC, c.now + xlate)
     c.stats.serial_executed += 1
 
 
@@ -194,13 +278,25 @@ cdef void perform_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
     hart runs between its read and its write, and a run that ends before its commit
     leaves no trace of it in memory."""
     cdef uint8_t op = e.d.op
-    cdef uint32_t addr = h.x[e.d.rs1]
+    cdef uint32_t vaddr = h.x[e.d.rs1]
+    cdef uint32_t addr = vaddr      # physical
     cdef uint32_t value = 0
     cdef uint32_t csr = <uint32_t>e.d.imm
+    cdef uint32_t xlate
     cdef int cause = ACCESS_OK
     cdef uint64_t younger_load
     cdef bint wrote_memory = False
-    if op == OP_LR_W:
+    cdef bint dirty_pending
+    if op_unit(op) == UNIT_AMO and c.mmu != NULL:
+        # Now, non-speculatively: an SC or AMO to a clean page sets D here (or faults).
+        if vaddr & 3:
+            cause = CAUSE_LOAD_MISALIGNED if op == OP_LR_W else CAUSE_STORE_MISALIGNED
+        else:
+            cause = translate_data(c, mem, vaddr, XLATE_LOAD if op == OP_LR_W else XLATE_STORE,
+                                   False, &addr, &xlate, &dirty_pending)
+    if cause != ACCESS_OK:
+        pass
+    elif op == OP_LR_W:
         cause = load(mem, addr, 4, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
         if cause == ACCESS_OK:
             h.reservation = addr
@@ -234,7 +330,7 @@ cdef void perform_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
             e.result = <uint32_t>(counter(c, h, csr) >> 32) if csr & 0x80U else <uint32_t>counter(c, h, csr)
     if cause != ACCESS_OK:
         e.exception = cause
-        e.tval = addr
+        e.tval = vaddr
     e.next_pc = e.pc + 4
     e.state = ROB_DONE
     if e.exception == NO_EXCEPTION and e.pdst != NO_PREG:
@@ -272,11 +368,14 @@ cdef int stage_commit(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noex
             if not e.serial:
                 break
             if e.state == ROB_WAITING:
-                start_serial(c, h, e)
+                start_serial(c, h, mem, e)
                 break
             if e.done_cycle > c.now:
                 break
             perform_serial(c, h, mem, e)
+        elif e.head_work and e.exception == NO_EXCEPTION:
+            if not finish_at_head(c, mem, e):
+                break
         if e.exception != NO_EXCEPTION:
             h.trap_cause = <uint32_t>e.exception
             h.trap_value = e.tval
@@ -286,9 +385,10 @@ cdef int stage_commit(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noex
             return STOP_TRAP
         if e.unit == UNIT_STORE:
             s = &c.lsq.stores[c.lsq.sq_head]
-            store(mem, s.addr, s.width, s.data, c.hart)
-            # The store buffer hides its latency; the access still moves the caches.
-            store_latency(&c.p.memory, c.hart, e.pc, s.addr, s.width, c.now)
+            if not e.head_work & HEAD_MMIO:     # (an MMIO store went to the bus)
+                store(mem, s.addr, s.width, s.data, c.hart)
+                # The store buffer hides its latency; the access still moves the caches.
+                store_latency(&c.p.memory, c.hart, e.pc, s.addr, s.width, c.now)
             c.lsq.sq_head = sq_slot(&c.lsq, 1)
             c.lsq.sq_count -= 1
         elif e.unit == UNIT_LOAD:
@@ -316,7 +416,97 @@ cdef int stage_commit(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noex
         remaining -= 1
         if remaining == 0:
             return STOP_BUDGET
+        if e.head_work & HEAD_MMIO:
+            # A device access may have changed memory (DMA) or raised an interrupt: what
+            # ran ahead of it starts again, and commit continues next cycle.
+            flush_all(c, h.pc)
+            break
     return -1
+
+
+cdef bint finish_at_head(OoOCore* c, PhysMem mem, RobEntry* e) noexcept nogil:
+    """The head load or store's remaining work (e.head_work): wait for the bus, set D,
+    perform an MMIO access. Returns False while the head must wait; True when it may
+    commit (with e.exception set if the work faulted)."""
+    cdef Translation t
+    cdef uint32_t value = 0
+    cdef uint64_t start
+    cdef int cause = ACCESS_OK
+    cdef LoadEntry* ld
+    cdef StoreEntry* s
+    if e.head_work & HEAD_MMIO:
+        if not e.head_work & HEAD_MMIO_STARTED:     # the bus serves one access at a time
+            e.head_work |= HEAD_MMIO_STARTED
+            start = c.now if c.now > c.bus.done else c.bus.done
+            e.done_cycle = start + c.bus.latency
+            return False
+        if e.done_cycle > c.now:
+            return False
+    if e.head_work & HEAD_SET_DIRTY:
+        # The store is no longer speculative: the walker sets D now (e.tval is its vaddr).
+        cause = mmu_translate(c.mmu, mem, e.tval, XLATE_STORE, False, &t)
+        translation_latency(&c.p.memory, c.hart, &t, c.p.l2tlb_latency, c.now,
+                            &c.stats.walks, &c.stats.walk_cycles)
+        if cause != ACCESS_OK:
+            e.exception = cause
+            return True
+    if e.head_work & HEAD_MMIO:
+        start = e.done_cycle - c.bus.latency
+        if e.unit == UNIT_LOAD:
+            ld = &c.lsq.loads[e.lsq]
+            cause = bus_load(c.bus, ld.addr, ld.width, &value, start)
+            if cause == ACCESS_OK:
+                c.stats.mmio_loads += 1
+                e.result = load_result(e.d.op, value)
+                if e.pdst != NO_PREG:
+                    c.rn.value[e.pdst] = e.result
+                    c.rn.ready[e.pdst] = 1
+                    wake(c, e.pdst)
+        else:
+            s = &c.lsq.stores[e.lsq]
+            cause = bus_store(c.bus, s.addr, s.width, s.data, start)
+            if cause == ACCESS_OK:
+                c.stats.mmio_stores += 1
+        if cause != ACCESS_OK:
+            e.exception = cause     # e.tval holds the virtual address
+    return True
+
+
+cdef int devices_cycle(OoOCore* c, Hart* h, PhysMem mem) noexcept nogil:
+    """Bring the devices to now and drop what DMA wrote from the caches (ports.pxd);
+    STOP_TRAP with the interrupt to take before the next commit when one is pending and
+    enabled, else -1.
+
+    Pending interrupts change only when the devices tick (a due event: the bus's time
+    moves) or serve an MMIO access (its counts move), whichever hart caused it, and
+    Hart.mie only between runs; so the pending bits are read again only after one of
+    those (bus_advance's check is inlined here)."""
+    cdef uint32_t pending
+    cdef Bus* bus = c.bus
+    cdef uint64_t accesses
+    if c.now >= bus.next_event:
+        device_tick(bus, c.now)
+        c.irq_check = 1
+    if dma_pending(bus):
+        ports_sync_dma(c.ports, mem)
+    if h.mie == 0:
+        return -1
+    accesses = bus.loads + bus.stores + bus.faults
+    if not c.irq_check and accesses == c.bus_accesses and bus.now == c.bus_now:
+        return -1
+    c.irq_check = 0
+    c.bus_accesses = accesses
+    c.bus_now = bus.now
+    pending = bus_pending_interrupt(bus, c.hart, c.now) & h.mie
+    if pending == 0:
+        return -1
+    # h.pc is the next instruction to commit; nothing younger is architectural.
+    h.trap_cause = CAUSE_INTERRUPT | interrupt_code(pending)
+    h.trap_value = 0
+    h.reserved = 0
+    release(&c.p.memory, c.hart)
+    c.stats.interrupts += 1
+    return STOP_TRAP
 
 
 # ---- writeback ---------------------------------------------------------------------------
@@ -362,8 +552,8 @@ cdef void stage_writeback(OoOCore* c) noexcept nogil:
         c.inflight_count -= 1
         c.inflight[i] = c.inflight[c.inflight_count]
         e.state = ROB_DONE
-        if e.exception != NO_EXCEPTION:
-            continue
+        if e.exception != NO_EXCEPTION or e.head_work & HEAD_MMIO:
+            continue    # (an MMIO load's value comes at the ROB head)
         if e.pdst != NO_PREG:
             c.rn.value[e.pdst] = e.result
             c.rn.ready[e.pdst] = 1
@@ -377,56 +567,84 @@ cdef void stage_writeback(OoOCore* c) noexcept nogil:
 
 # ---- issue and execute -------------------------------------------------------------------
 
-cdef int execute_load(OoOCore* c, PhysMem mem, RobEntry* e, uint32_t addr) noexcept nogil:
-    """Read a load's value from an older store or memory; -1 if it must wait (replay)."""
+cdef int execute_load(OoOCore* c, PhysMem mem, RobEntry* e, uint32_t vaddr,
+                      uint32_t* xlate, uint32_t* paddr_out) noexcept nogil:
+    """Translate a load and read its value from an older store or memory: 0 when it read
+    RAM (or forwarded) at *paddr_out; 1 when it accesses nothing now (an exception, or
+    MMIO, left for the ROB head); -1 if it must wait (replay). *xlate: translation cycles."""
     cdef uint32_t width = access_width(e.d.op)
     cdef uint32_t value = 0
     cdef uint32_t off
+    cdef uint32_t paddr = vaddr
     cdef uint64_t source = 0
     cdef LoadEntry* ld = &c.lsq.loads[e.lsq]
-    cdef int forward
-    if addr & (width - 1):
+    cdef int forward, cause
+    cdef bint dirty_pending
+    e.tval = vaddr
+    if vaddr & (width - 1):
         e.exception = CAUSE_LOAD_MISALIGNED
-        e.tval = addr
-        return 0
-    if not ram_offset(mem, addr, width, &off):
-        e.exception = CAUSE_LOAD_ACCESS
-        e.tval = addr
-        return 0
-    forward = lsq_forward(&c.lsq, e.seq, addr, width, False, &value, &source)
+        return 1
+    if c.mmu != NULL:
+        cause = translate_data(c, mem, vaddr, XLATE_LOAD, True, &paddr, xlate, &dirty_pending)
+        if cause != ACCESS_OK:
+            e.exception = cause
+            return 1
+    if not ram_offset(mem, paddr, width, &off):
+        if c.bus == NULL:
+            e.exception = CAUSE_LOAD_ACCESS
+            return 1
+        ld.addr = paddr         # MMIO: performed at the ROB head (never forwarded)
+        ld.width = <uint8_t>width
+        e.head_work = HEAD_MMIO
+        return 1
+    forward = lsq_forward(&c.lsq, e.seq, paddr, width, False, &value, &source)
     if forward == FORWARD_BLOCKED:
         return -1
     if forward == FORWARD_FULL:
         c.stats.loads_forwarded += 1
     else:
-        load(mem, addr, width, &value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
-    ld.addr = addr
+        value = ram_read(mem, off, width)
+    ld.addr = paddr
     ld.width = <uint8_t>width
     ld.executed = 1
     ld.source_seq = source
     e.result = load_result(e.d.op, value)
+    paddr_out[0] = paddr
     return 0
 
 
-cdef uint64_t execute_store(OoOCore* c, PhysMem mem, RobEntry* e, uint32_t addr, uint32_t data) noexcept nogil:
-    """Record a store's address and data; returns the seq of a younger load that read
-    past it too early (a memory-order violation), or 0."""
+cdef uint64_t execute_store(OoOCore* c, PhysMem mem, RobEntry* e, uint32_t vaddr, uint32_t data,
+                            uint32_t* xlate) noexcept nogil:
+    """Translate a store and record its physical address and data; returns the seq of a
+    younger load that read past it too early (a memory-order violation), or 0."""
     cdef uint32_t width = access_width(e.d.op)
     cdef uint32_t off
+    cdef uint32_t paddr = vaddr
     cdef StoreEntry* s = &c.lsq.stores[e.lsq]
-    if addr & (width - 1):
+    cdef int cause
+    cdef bint dirty_pending
+    e.tval = vaddr
+    if vaddr & (width - 1):
         e.exception = CAUSE_STORE_MISALIGNED
-        e.tval = addr
-    elif not ram_offset(mem, addr, width, &off):
-        e.exception = CAUSE_STORE_ACCESS
-        e.tval = addr
-    s.addr = addr
+    else:
+        if c.mmu != NULL:
+            cause = translate_data(c, mem, vaddr, XLATE_STORE, True, &paddr, xlate, &dirty_pending)
+            if cause != ACCESS_OK:
+                e.exception = cause
+            elif dirty_pending:
+                e.head_work = HEAD_SET_DIRTY
+        if e.exception == NO_EXCEPTION and not ram_offset(mem, paddr, width, &off):
+            if c.bus == NULL:
+                e.exception = CAUSE_STORE_ACCESS
+            else:
+                e.head_work |= HEAD_MMIO    # performed at the ROB head, on the bus
+    s.addr = paddr
     s.data = data
     s.width = <uint8_t>width
     s.known = 1
-    if e.exception != NO_EXCEPTION:
+    if e.exception != NO_EXCEPTION or e.head_work & HEAD_MMIO:
         return 0
-    return lsq_violation(&c.lsq, e.seq, addr, width)
+    return lsq_violation(&c.lsq, e.seq, paddr, width)
 
 
 cdef int execute(OoOCore* c, PhysMem mem, RobEntry* e, uint64_t* violation) noexcept nogil:
@@ -436,17 +654,24 @@ cdef int execute(OoOCore* c, PhysMem mem, RobEntry* e, uint64_t* violation) noex
     cdef uint32_t a = c.rn.value[e.psrc1]
     cdef uint32_t b = c.rn.value[e.psrc2]
     cdef uint32_t imm = <uint32_t>e.d.imm
+    cdef uint32_t xlate = 0
+    cdef uint32_t paddr = 0
     cdef uint64_t seq
+    cdef int accessed
     e.next_pc = e.pc + 4
     if e.unit == UNIT_LOAD:
-        if execute_load(c, mem, e, a + imm) < 0:
+        accessed = execute_load(c, mem, e, a + imm, &xlate, &paddr)
+        if accessed < 0:
             return -1
-        return c.p.latency[UNIT_LOAD] - 1 + access_latency(&c.p.memory, c.hart, a + imm, ACCESS_LOAD, c.now)
+        if accessed > 0:
+            return c.p.latency[UNIT_LOAD] + xlate
+        return (c.p.latency[UNIT_LOAD] - 1 + xlate
+                + access_latency(&c.p.memory, c.hart, paddr, ACCESS_LOAD, c.now + xlate))
     if e.unit == UNIT_STORE:
-        seq = execute_store(c, mem, e, a + imm, b)
+        seq = execute_store(c, mem, e, a + imm, b, &xlate)
         if seq and (violation[0] == 0 or seq < violation[0]):
             violation[0] = seq
-        return c.p.latency[UNIT_STORE]
+        return c.p.latency[UNIT_STORE] + xlate
     if e.unit == UNIT_BRANCH:
         if op == OP_JAL:
             e.next_pc = e.pc + imm
@@ -606,6 +831,7 @@ cdef void stage_rename(OoOCore* c) noexcept nogil:
         e.bclass = f.bclass
         e.serial = serial
         e.mispredicted = 0
+        e.head_work = 0
         e.lsq = -1
         e.exception = NO_EXCEPTION
         e.tval = 0
@@ -727,7 +953,12 @@ cdef void ooo_begin(OoOCore* c, Hart* h) noexcept nogil:
 cdef int ooo_cycle(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noexcept nogil:
     """One cycle, stages commit-first; returns a Stop, or -1 to keep going (`remaining`:
     instructions still to commit before STOP_BUDGET)."""
-    cdef int stop = stage_commit(c, h, mem, remaining)
+    cdef int stop
+    if c.bus != NULL:
+        stop = devices_cycle(c, h, mem)
+        if stop >= 0:
+            return stop
+    stop = stage_commit(c, h, mem, remaining)
     if stop >= 0:
         return stop
     stage_writeback(c)
@@ -753,6 +984,10 @@ cdef void ooo_end(OoOCore* c, Hart* h) noexcept nogil:
     c.now += 1
     c.stats.cycles += c.now - c.start_cycle
     h.cycle = c.now
+    c.stats.walks += c.fe.walks
+    c.stats.walk_cycles += c.fe.walk_cycles
+    c.fe.walks = 0
+    c.fe.walk_cycles = 0
     # Wrong-path work leaves no trace in the predictor's speculative state.
     if c.rob.count:
         bp_restore(&c.fe.bp, &c.rob.entries[c.rob.head].cp)
@@ -764,6 +999,7 @@ cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogi
     """Run until `budget` instructions commit or one traps; returns a Stop."""
     cdef PhysMem mem = m[0]
     cdef uint64_t committed_before = c.stats.committed
+    cdef uint64_t stores = c.bus.stores if c.bus != NULL else 0
     cdef int stop = STOP_BUDGET
     if budget == 0:
         return STOP_BUDGET
@@ -772,5 +1008,9 @@ cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogi
         stop = ooo_cycle(c, h, mem, budget - (c.stats.committed - committed_before))
         if stop >= 0:
             break
+        if c.bus != NULL and c.bus.stores != stores:    # an MMIO store: a full UART?
+            stores = c.bus.stores
+            if bus_wants_host(c.bus):
+                break       # STOP_BUDGET: Python drains it and comes back
     ooo_end(c, h)
     return stop

@@ -16,6 +16,12 @@ from emu._core.decode cimport Decoded
 cdef enum:
     NO_PREG = 0xffff        # no physical register (no destination)
 
+cdef enum HeadWork:
+    # Flags of what a load or store must still do at the ROB head before it commits.
+    HEAD_MMIO = 1           # its physical address is a device's: the bus access happens here
+    HEAD_MMIO_STARTED = 2   # ... the access occupies the head until done_cycle
+    HEAD_SET_DIRTY = 4      # a store whose page has D clear: translate again, non-speculatively
+
 cdef enum RobState:
     ROB_WAITING = 0         # renamed, waiting in the issue queue (or for the ROB head)
     ROB_EXECUTING = 1       # issued to a functional unit; result at done_cycle
@@ -38,9 +44,10 @@ cdef struct RobEntry:
     uint8_t pending         # source operands not yet ready
     uint8_t serial          # executes at the ROB head, after everything older committed
     uint8_t mispredicted    # resolved with next_pc != pred_next
+    uint8_t head_work       # HeadWork flags (loads and stores), 0 for none
     int16_t lsq             # load or store queue slot, -1 if none
     int32_t exception       # trap cause raised when this commits, -1 for none
-    uint32_t tval           # the trap's value
+    uint32_t tval           # the trap's value; a load's or store's virtual address once executed
     uint32_t result         # value for pdst
     uint64_t done_cycle     # cycle the result is written back
     uint64_t fetch_cycle    # cycle stamps for statistics and the pipeline trace

@@ -87,6 +87,7 @@ cdef CoreParams core_params(object config) except *:
     p.memory.model = MEM_FIXED
     p.memory.fixed_latency = config.memory_latency
     p.serial_latency = config.serial_latency
+    p.l2tlb_latency = config.l2tlb_latency
     p.memory_dependence = _MEMORY_DEPENDENCE[config.memory_dependence]
     p.wait_table_bits = config.wait_table_bits
     p.deadlock_cycles = config.deadlock_cycles
@@ -266,6 +267,7 @@ cdef class System:
         for i in range(self.nharts):
             ooo_init(&self.cores[i], p)
             self.cores[i].hart = i
+            self.cores[i].ports = &self.ports[i]    # its MMU and bus, read at each run's start
             if caches is not None:
                 self.cores[i].fe.line_bits = (caches.l1i.line_size - 1).bit_length()
 
@@ -307,10 +309,11 @@ cdef class System:
                 stop = run_functional(h, &self.mem, &self.ports[hart], budget)
         return stop
 
-    def run_all(self, uint64_t budget):
+    def run_all(self, uint64_t budget, uint32_t quantum=1):
         """Run every hart marked in `running` in one global cycle loop (`detailed` ones on
-        the out-of-order core) until one traps or `budget` instructions (summed) retire;
-        returns (STOP_REASON_*, the hart that stopped it)."""
+        the out-of-order core, the others `quantum` instructions per turn) until one traps
+        or `budget` instructions (summed) retire; returns (STOP_REASON_*, the hart that
+        stopped it)."""
         cdef uint8_t[::1] running = self.running
         cdef uint8_t[::1] detailed = self.detailed
         cdef ClusterStop result
@@ -318,7 +321,7 @@ cdef class System:
             raise RuntimeError("the out-of-order core is not configured (configure_ooo)")
         with nogil:
             result = run_cluster(self.harts, self.cores, self.ports, &running[0], &detailed[0],
-                                 self.nharts, &self.mem, budget)
+                                 self.nharts, &self.mem, budget, max(quantum, 1))
         return result.stop, result.hart
 
     def pipeline_stats(self, int hart):
@@ -337,6 +340,9 @@ cdef class System:
             "mem_order_violations": s.mem_order_violations,
             "loads_forwarded": s.loads_forwarded, "load_replays": s.load_replays,
             "serial_executed": s.serial_executed,
+            "walks": s.walks, "walk_cycles": s.walk_cycles,
+            "mmio_loads": s.mmio_loads, "mmio_stores": s.mmio_stores,
+            "interrupts": s.interrupts,
         }
 
     def pipeline_dump(self, int hart):
