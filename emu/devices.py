@@ -192,7 +192,10 @@ class SystemBus:
                     harts: int = 1, timer_divider: int = 1, ram: np.ndarray | None = None,
                     link: Link | None = None, link_end: int = 0) -> "SystemBus":
         """The bus `config` describes. Its NIC goes on `link` (end `link_end`) when
-        given, else on a loopback link built from config.link."""
+        given, else on a loopback link built from config.link. A `link` without a NIC
+        (config.nic False) is an error, not silently left unconnected."""
+        if link is not None and not config.nic:
+            raise ValueError("a link needs a NIC: config.nic is False")
         system_bus = cls(ram_size, ram_base, harts, config.bus_latency, timer_divider, ram)
         if config.uart:
             system_bus.attach_uart(Uart())

@@ -45,9 +45,9 @@ llsc:    .word 0
 """
 
 
-def run(harts, cpu):
+def run(harts, cpu, **config_fields):
     config = emu.MachineConfig(memory_size=1 << 20, harts=harts, cpu=cpu,
-                               core=CoreConfig(check_invariants=cpu == "ooo"))
+                               core=CoreConfig(check_invariants=cpu == "ooo"), **config_fields)
     m = emu.Machine(config)
     program = m.load(emu.assemble(SOURCE.format(iterations=ITERATIONS)))
     llsc = program.symbols["llsc"]
@@ -68,6 +68,15 @@ def test_atomics_locks_and_lr_sc_count_exactly(harts, cpu):
     assert (result.reason, result.exit_code) == ("exit", 0)
     total = harts * ITERATIONS
     assert words == {"counter": total, "lock": 0, "plain": total, "llsc": total}
+
+
+@pytest.mark.parametrize("quantum", [3, 64, 5000])
+def test_functional_harts_in_quanta_count_exactly_and_keep_one_clock(quantum):
+    result, words = run(4, "functional", quantum=quantum)
+    assert (result.reason, result.exit_code) == ("exit", 0)
+    total = 4 * ITERATIONS
+    assert words == {"counter": total, "lock": 0, "plain": total, "llsc": total}
+    assert result.cycles < result.instructions      # they ran side by side
 
 
 def test_harts_share_one_clock():
