@@ -189,19 +189,11 @@ def _write_pipeview(machine, destination: TextIO | None, window: tuple[int, int]
               file=sys.stderr)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _loaded_machine(args: argparse.Namespace, config: MachineConfig):
+    """(Machine, Program, ELF bytes): a Machine on the terminal's streams with args.file
+    (an ELF, or assembly to assemble first) loaded with args.args; or the exit status
+    after saying on stderr why not."""
     from emu.machine import Machine
-
-    try:
-        config = _machine_config(args.config or [], args.cpu)
-        if args.caches:
-            config = config.replace(caches=MemoryHierarchyConfig())
-    except ConfigError as err:
-        return _error(f"bad configuration: {err}")
-    try:
-        window = _pipeline_window(args, config.cpu)
-    except _OptionError as err:
-        return _error(str(err))
     from isa.assembler import AssemblyError
 
     try:
@@ -214,9 +206,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     machine = Machine(config, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer,
                       stderr=sys.stderr.buffer)
     try:
-        machine.load(elf, argv=[args.file, *args.args])
+        return machine, machine.load(elf, argv=[args.file, *args.args]), elf
     except LoadError as err:
         return _error(f"{args.file}: {err}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        config = _machine_config(args.config or [], args.cpu)
+        if args.caches:
+            config = config.replace(caches=MemoryHierarchyConfig())
+    except ConfigError as err:
+        return _error(f"bad configuration: {err}")
+    try:
+        window = _pipeline_window(args, config.cpu)
+    except _OptionError as err:
+        return _error(str(err))
+    loaded = _loaded_machine(args, config)
+    if isinstance(loaded, int):
+        return loaded
+    machine, _, _ = loaded
     trace_file = None
     if window is not None and args.pipeview != "-":
         try:    # before the run, which may be long
@@ -284,9 +293,6 @@ def _start_harts(machine, program, cores: int, entry: str | None, stack_size: in
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from isa.assembler import AssemblyError
-
-    from emu.machine import Machine
     from emu.profile import EVENTS, CacheProfile, ProfileError, require_matplotlib
 
     for option, value in (("--cores", args.cores), ("--top", args.top)):
@@ -308,20 +314,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
             require_matplotlib()
         except ProfileError as err:
             return _error(str(err))
+    loaded = _loaded_machine(args, config)
+    if isinstance(loaded, int):
+        return loaded
+    machine, program, elf = loaded
     try:
-        elf = _load_source(args.file)
-    except OSError as err:
-        return _error(f"cannot read {args.file}: {err.strerror}")
-    except AssemblyError as err:
-        print(err, file=sys.stderr)
-        return 1
-    machine = Machine(config, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer,
-                      stderr=sys.stderr.buffer)
-    try:
-        program = machine.load(elf, argv=[args.file, *args.args])
         _start_harts(machine, program, args.cores, args.hart_entry, config.stack_size)
-    except LoadError as err:
-        return _error(f"{args.file}: {err}")
     except _OptionError as err:
         return _error(str(err))
     try:    # before the run, which may be long
