@@ -219,6 +219,39 @@ cdef inline int atomic_read(Addressing* addressing, Timing* timing, Hart* h, Phy
     return cause
 
 
+cdef enum:
+    BOUNDARY_GO = -1        # chunk_boundary: run the next chunk
+    BOUNDARY_HOST = -2      # return to Python (STOP_BUDGET, early); any other value is
+                            # the cause of the interrupt to take
+
+
+cdef int chunk_boundary(Hart* h, HartPorts* ports, PhysMem* m, uint64_t n, uint64_t budget,
+                        uint64_t* chunk_end) noexcept nogil:
+    """Between two chunks of run_loop, `n` instructions into the run: bring the devices to
+    the hart's cycle, let DMA writes leave the caches, and see whether the host is needed
+    or an enabled interrupt is pending; else set *chunk_end to where the next chunk ends
+    (the next device event). Out of line on purpose: in the loop, this code costs the
+    fast path its registers."""
+    cdef Bus* bus = ports.bus
+    cdef uint64_t now = h.cycle + n
+    cdef uint32_t pending
+    bus_advance(bus, now)
+    if dma_pending(bus):
+        ports_sync_dma(ports, m[0])
+    if n and bus_wants_host(bus):
+        return BOUNDARY_HOST    # the UART's buffer is full: Python drains it and comes back
+    if h.mie:
+        pending = bus_pending_interrupt(bus, h.hart_id, now) & h.mie
+        if pending:
+            return <int>(CAUSE_INTERRUPT | interrupt_code(pending))
+    chunk_end[0] = budget
+    if bus.next_event > now and bus.next_event - now < budget - n:
+        chunk_end[0] = n + (bus.next_event - now)
+    elif bus.next_event <= now:
+        chunk_end[0] = n + 1
+    return BOUNDARY_GO
+
+
 cdef int run_functional(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget) noexcept nogil:
     cdef bint paged = ports.mmu.mode != SATP_MODE_BARE
     if not ports.timed:
@@ -237,7 +270,7 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
     cdef uint32_t next_pc
     cdef uint64_t n = 0
     cdef uint64_t chunk_end = budget
-    cdef uint64_t counter, now
+    cdef uint64_t counter
     cdef Decoded* d
     cdef uint8_t op
     cdef uint32_t imm, addr = 0, value = 0, tval = 0, paddr
@@ -245,8 +278,7 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
     cdef uint32_t code_ppage = 0    # its physical address,
     cdef Decoded* code_slots = NULL # its decoded instructions and its words (memory.pxd
     cdef uint32_t* code_words = NULL    # code_page): fetch translates once per page crossing
-    cdef uint32_t pending
-    cdef int cause = ACCESS_OK
+    cdef int cause = ACCESS_OK, boundary
     cdef PhysMem mem = m[0]     # by value: see memory.pxd
     cdef uint32_t hart = h.hart_id
     cdef Bus* bus = ports.bus
@@ -260,23 +292,13 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
         tval = pc
     while n < budget:
         if bus != NULL:     # a chunk boundary: devices, interrupts, the next chunk's end
-            now = h.cycle + n
-            bus_advance(bus, now)
-            if dma_pending(bus):
-                ports_sync_dma(ports, mem)
-            if n and bus_wants_host(bus):
-                break           # back to Python, which drains the UART and comes back
-            if h.mie:
-                pending = bus_pending_interrupt(bus, hart, now) & h.mie
-                if pending:
-                    cause = <int>(CAUSE_INTERRUPT | interrupt_code(pending))
-                    tval = 0
-                    break
-            chunk_end = budget
-            if bus.next_event > now and bus.next_event - now < budget - n:
-                chunk_end = n + (bus.next_event - now)
-            elif bus.next_event <= now:
-                chunk_end = n + 1
+            boundary = chunk_boundary(h, ports, m, n, budget, &chunk_end)
+            if boundary == BOUNDARY_HOST:
+                break
+            if boundary != BOUNDARY_GO:
+                cause = boundary
+                tval = 0
+                break
         while n < chunk_end:
             if (pc & ~SV32_PAGE_MASK) != code_vpage:
                 cause = translate(addressing, ports.mmu, mem, pc, 4, XLATE_FETCH,
