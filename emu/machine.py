@@ -148,6 +148,9 @@ class Machine:
                              outcome.signal if outcome else None)
 
         while True:
+            if not self._system.running.any():     # the program has ended: it stays ended
+                status = self.kernel.exit_status
+                return result("exit", Outcome("exit", exit_code=status if status is not None else 0))
             done = self._retired() - start_instret
             if max_instructions is not None and done >= max_instructions:
                 return result("limit")

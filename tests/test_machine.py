@@ -44,6 +44,8 @@ def test_write_and_exit_status():
     assert machine.stdout == b"hello\n"
     assert (result.reason, result.exit_code) == ("exit", 300 & 0xFF)
     assert machine.regs[8] == 6
+    again = machine.run()                       # an ended program stays ended
+    assert (again.reason, again.exit_code, again.instructions) == ("exit", 300 & 0xFF, 0)
 
 
 def test_initial_stack_is_laid_out_like_linux():
