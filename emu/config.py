@@ -348,6 +348,8 @@ class DeviceConfig:
     machine has (memory map in isa/README.md, "Devices"; built by emu/devices.py)."""
 
     uart: bool = param(True, "a UART at 0xf0000000")
+    uart_stdin: bool = param(False, "the UART receives the machine's stdin (then the read "
+                                    "syscall finds it taken); False: only what the API queues")
     block_image: str | None = param(None, "host image file of the block device at 0xf0001000 "
                                           "(size a positive multiple of 512); None: no block device")
     block_latency: int = param(50_000, "cycles every block request takes before its data moves")
@@ -358,9 +360,10 @@ class DeviceConfig:
 
     def __post_init__(self) -> None:
         _check_fields(self)
-        for name in ("uart", "nic"):
+        for name in ("uart", "uart_stdin", "nic"):
             _require(isinstance(getattr(self, name), bool),
                      f"{name} must be a bool, not {getattr(self, name)!r}")
+        _require(self.uart or not self.uart_stdin, "uart_stdin needs the UART (uart=True)")
         _require(self.block_image is None or (isinstance(self.block_image, str) and self.block_image),
                  f"block_image must be a file name or None, not {self.block_image!r}")
         _require(0 <= self.block_latency <= 1 << 40,

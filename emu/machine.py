@@ -82,6 +82,7 @@ class Machine:
                 ram=self._system.ram, link=link, link_end=link_end)
             if self.devices.uart is not None:
                 self.devices.uart.output = self._streams[1]
+                self.devices.uart.model.host_has_more = cfg.devices.uart_stdin and stdin is not None
             self._system.attach_bus(self.devices.model)
         elif link is not None:
             raise ValueError("a link needs a NIC: config.devices is None")
@@ -178,8 +179,24 @@ class Machine:
         if self.devices is not None and self.devices.uart is not None:
             self.devices.uart.read_tx()
 
+    def _feed_uart(self) -> None:
+        """With devices.uart_stdin: queue stdin for the UART. Bytes are queued as room
+        allows; a file is read only when the guest is starved for input (it looked and
+        found none), so a terminal blocks only while the guest waits for it."""
+        uart = self.devices.uart.model
+        if not uart.host_has_more:
+            return
+        if isinstance(self._stdin, (bytes, bytearray)) or uart.starved:
+            data = self.read_stdin(uart.rx_room)
+            uart.write_rx(data)
+            if not data or (isinstance(self._stdin, (bytes, bytearray))
+                            and self._stdin_offset >= len(self._stdin)):
+                uart.host_has_more = False      # end of input: LSR.DR stays clear
+
     def _run_chunk(self, budget: int) -> tuple[int, int]:
         if self.devices is not None:    # host-side changes (UART input, frames) become visible
+            if self.config.devices.uart_stdin:
+                self._feed_uart()
             self.devices.tick(self._cycle())
         running = self._system.running
         if running[0] and running.sum() == 1:

@@ -10,6 +10,7 @@ what an MMIO access costs) the bounds are per core (LATE, POLL_SLACK).
 """
 
 import functools
+import io
 import pathlib
 import struct
 
@@ -105,6 +106,30 @@ def test_uart_polled_round_trip(cpu):
     assert m.stdout == b"HELLO, WORLD! 123\n"
     assert m.devices.uart.rx_waiting == 0
     assert m.devices.uart.model.stats() == {"tx_bytes": 18, "tx_dropped": 0, "rx_bytes": 18}
+
+
+@pytest.mark.parametrize("cpu", CPUS)
+@pytest.mark.parametrize("as_file", [False, True])
+def test_uart_receives_the_machine_stdin(cpu, as_file):
+    """devices.uart_stdin: the UART reads stdin, more than its 4 KiB ring holds; a file is
+    read only when the guest finds nothing to receive, and the guest never spins long."""
+    line = b"abc" * 3000 + b"\n"
+    stdin = io.BytesIO(line) if as_file else line
+    machine = emu.Machine(MachineConfig(cpu=cpu, memory_size=1 << 20, stack_size=64 << 10,
+                                        devices=DeviceConfig(uart_stdin=True)), stdin=stdin)
+    machine.load(program("uart_echo"))
+    result = machine.run(max_instructions=40 * len(line))
+    assert (result.reason, result.exit_code) == ("exit", len(line) & 0xFF)
+    assert machine.stdout == line.upper()
+
+
+def test_uart_stdin_without_input_reads_nothing_and_needs_the_uart():
+    machine = emu.Machine(MachineConfig(memory_size=1 << 20, stack_size=64 << 10,
+                                        devices=DeviceConfig(uart_stdin=True)), stdin=b"")
+    machine.load(program("uart_echo"))
+    assert machine.run(max_instructions=5000).reason == "limit"   # polls an empty receiver
+    with pytest.raises(emu.ConfigError):
+        DeviceConfig(uart=False, uart_stdin=True)
 
 
 def route_from_host(machine, source, priority=1, threshold=0):

@@ -89,8 +89,9 @@ cdef void device_tick(Bus* bus, uint64_t now) noexcept nogil
 cdef uint32_t bus_pending_interrupt(Bus* bus, uint32_t hart, uint64_t now) noexcept nogil
 cdef bint bus_wants_host(Bus* bus) noexcept nogil
     # A device waits for the host: a UART's transmit buffer is full until Python drains
-    # it. A core checks this where it ticks the bus and returns (STOP_BUDGET, early), so
-    # the Machine drains the buffer and goes on: a polling guest never spins on it.
+    # it, or its receiver is starved (uart.pxd) until Python queues input. A core checks
+    # this after MMIO accesses and returns (STOP_BUDGET, early), so the Machine serves
+    # the UART and goes on: a polling guest never spins on it.
 
 
 cdef inline uint32_t interrupt_code(uint32_t pending) noexcept nogil:

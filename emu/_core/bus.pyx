@@ -209,7 +209,7 @@ cdef bint bus_wants_host(Bus* bus) noexcept nogil:
     for i in range(bus.nregions):
         if bus.kind[i] == DEV_UART:
             u = <Uart*>bus.device[i]
-            if u.tx_count == u.tx_capacity:
+            if u.tx_count == u.tx_capacity or u.rx_starved:
                 return True
     return False
 

@@ -15,7 +15,7 @@ cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, HartPorts* ports, uint
     cdef PhysMem mem = m[0]
     cdef uint64_t now = 0
     cdef uint64_t retired = 0
-    cdef uint64_t before, earliest, stores
+    cdef uint64_t before, earliest, mmio
     cdef uint32_t i
     cdef bint stepped
     cdef int stop
@@ -44,9 +44,10 @@ cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, HartPorts* ports, uint
                 continue
             before = harts[i].instret
             if detailed[i]:
-                stores = ports[i].bus.stores if ports[i].bus != NULL else 0
+                mmio = ports[i].bus.loads + ports[i].bus.stores if ports[i].bus != NULL else 0
                 stop = ooo_cycle(&cores[i], &harts[i], mem, budget - retired)
-                if (stop < 0 and ports[i].bus != NULL and ports[i].bus.stores != stores
+                if (stop < 0 and ports[i].bus != NULL
+                        and ports[i].bus.loads + ports[i].bus.stores != mmio
                         and bus_wants_host(ports[i].bus)):
                     stop = STOP_BUDGET      # back to Python to drain the UART
             elif harts[i].cycle > now:

@@ -999,7 +999,7 @@ cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogi
     """Run until `budget` instructions commit or one traps; returns a Stop."""
     cdef PhysMem mem = m[0]
     cdef uint64_t committed_before = c.stats.committed
-    cdef uint64_t stores = c.bus.stores if c.bus != NULL else 0
+    cdef uint64_t mmio = c.bus.loads + c.bus.stores if c.bus != NULL else 0
     cdef int stop = STOP_BUDGET
     if budget == 0:
         return STOP_BUDGET
@@ -1008,8 +1008,8 @@ cdef int run_ooo(OoOCore* c, Hart* h, PhysMem* m, uint64_t budget) noexcept nogi
         stop = ooo_cycle(c, h, mem, budget - (c.stats.committed - committed_before))
         if stop >= 0:
             break
-        if c.bus != NULL and c.bus.stores != stores:    # an MMIO store: a full UART?
-            stores = c.bus.stores
+        if c.bus != NULL and c.bus.loads + c.bus.stores != mmio:   # the UART may want us
+            mmio = c.bus.loads + c.bus.stores
             if bus_wants_host(c.bus):
                 break       # STOP_BUDGET: Python drains it and comes back
     ooo_end(c, h)

@@ -4,7 +4,10 @@
 Transmission is instantaneous: a byte written to THR lands in `tx`, a buffer the
 Python side drains (UartModel.read_tx), so THR is always empty unless that buffer is
 full. Reception reads from `rx`, a ring the Python side fills (UartModel.write_rx);
-LSR.DR says a byte is waiting. There is no baud rate: the divisor latch (DLL/DLM,
+LSR.DR says a byte is waiting. When the host says it has more input than it queued
+(`rx_host_more`, e.g. a terminal it only reads on demand), a guest that reads LSR or
+RBR with nothing waiting marks the UART `rx_starved`: the core returns to Python
+(bus_wants_host), which queues more and goes on. There is no baud rate: the divisor latch (DLL/DLM,
 behind LCR.DLAB) is stored for drivers that program it and has no effect.
 
 Interrupt line (to the PLIC): IER.ERBFI and a byte waiting, or IER.ETBEI and the
@@ -57,6 +60,9 @@ cdef struct Uart:
     uint8_t dll             # divisor latch, stored only
     uint8_t dlm
     uint8_t thre_pending    # the THR-empty interrupt condition (see the module docstring)
+    uint8_t rx_host_more    # the host has input it has not queued yet (set by Python)
+    uint8_t rx_starved      # the guest looked for input while none was queued and the
+                            # host had more: it waits for the host (cleared by write_rx)
     uint64_t tx_bytes       # bytes the guest transmitted
     uint64_t tx_dropped     # bytes written to THR while the transmit buffer was full
     uint64_t rx_bytes       # bytes the guest read from RBR

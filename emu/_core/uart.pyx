@@ -41,6 +41,8 @@ cdef bint uart_load(Uart* u, uint32_t offset, uint32_t* value) noexcept nogil:
             u.rx_head = (u.rx_head + 1) % u.rx_capacity
             u.rx_count -= 1
             u.rx_bytes += 1
+        elif u.rx_host_more:
+            u.rx_starved = 1
     elif offset == UART_IER:
         v = u.dlm if u.lcr & UART_LCR_DLAB else u.ier
     elif offset == UART_IIR_FCR:
@@ -58,6 +60,8 @@ cdef bint uart_load(Uart* u, uint32_t offset, uint32_t* value) noexcept nogil:
     elif offset == UART_LSR:
         if u.rx_count:
             v |= UART_LSR_DR
+        elif u.rx_host_more:
+            u.rx_starved = 1
         if _thr_empty(u):
             v |= UART_LSR_THRE | UART_LSR_TEMT
     elif offset == UART_MSR:
@@ -127,7 +131,30 @@ cdef class UartModel:
         for i in range(n):
             u.rx[(u.rx_head + u.rx_count) % u.rx_capacity] = data[i]
             u.rx_count += 1
+        u.rx_starved = 0
         return n
+
+    @property
+    def rx_room(self):
+        """Bytes write_rx would take now."""
+        return self.dev.rx_capacity - self.dev.rx_count
+
+    @property
+    def host_has_more(self):
+        """Whether the host has input it has not queued: then a guest looking for input
+        with none queued sends its core back to the host (`starved`)."""
+        return bool(self.dev.rx_host_more)
+
+    @host_has_more.setter
+    def host_has_more(self, bint more):
+        self.dev.rx_host_more = more
+        if not more:
+            self.dev.rx_starved = 0
+
+    @property
+    def starved(self):
+        """The guest looked for input, none was queued, and the host has more."""
+        return bool(self.dev.rx_starved)
 
     def read_tx(self):
         """The bytes the guest has transmitted since the last call."""
