@@ -151,6 +151,23 @@ def test_independent_alu_ops_reach_the_issue_width(width):
     assert n / width <= cycles <= n / width * 1.05 + 30
 
 
+def test_l1i_hits_cost_no_fetch_bubbles():
+    """The L1I hit latency is part of the front end's depth: once the loop's four lines
+    are cached, fetch streams across line boundaries at full width as with fixed memory;
+    only the cold misses (four lines, through L2 to DRAM) add cycles."""
+    iterations = 200
+    body = "\n".join(f" addi t{i % 6}, zero, {i % 100}" for i in range(60))
+    source = f" li s0, {iterations}\n1:\n{body}\n addi s0, s0, -1\n bnez s0, 1b"
+    fixed, insts, _ = cycles_of(source)
+    m = emu.Machine(emu.MachineConfig(memory_size=MEMORY, cpu="ooo",
+                                      caches=emu.config.MemoryHierarchyConfig()))
+    m.load(emu.assemble(".globl _start\n_start:\n" + source + "\n li a7, 93\n ecall\n"))
+    cached = m.run()
+    assert cached.instructions == insts
+    dram = m.config.caches.dram_latency
+    assert fixed <= cached.cycles <= fixed + 8 * dram     # a bubble per line would be +800
+
+
 def test_dependent_chain_takes_one_cycle_per_add():
     n = 2000
     cycles, _, _ = cycles_of("\n".join(" addi t0, t0, 1" for _ in range(n)))

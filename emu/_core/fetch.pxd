@@ -47,6 +47,8 @@ cdef struct FrontEnd:
     uint32_t pc             # next fetch address
     uint8_t stopped         # after a fetch fault, ecall or ebreak, until redirect()
     uint32_t line_bits      # log2 of the L1I line size (set with the memory timing)
+    uint32_t line_hit       # the L1I hit latency: pipelined in the front end's depth, so
+                            # fetch waits only for what a line takes beyond it
     uint32_t line           # instruction-cache line last fetched from (+1; 0: none)
     uint64_t line_ready     # cycle that line's bytes arrive (fetch waits until then)
     Mmu* mmu                # Sv32 on for this run: translate fetches; NULL: pc is physical

@@ -19,6 +19,7 @@ cdef int frontend_init(FrontEnd* fe, uint32_t queue_size, uint32_t width, uint32
     fe.width = width
     fe.depth = depth
     fe.line_bits = 6
+    fe.line_hit = 1
     frontend_redirect(fe, 0)
     return 0
 
@@ -87,7 +88,7 @@ cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, MemoryTiming* timing, uint3
             if line != fe.line:
                 fe.line = line
                 fe.line_ready = now + access_latency(timing, hart, ppc, ACCESS_FETCH, now)
-            if fe.line_ready > now + 1:     # an L1I hit arrives in time for the next stage
+            if fe.line_ready > now + fe.line_hit:   # a hit is part of the front-end pipeline
                 break
         e = &fe.entries[fe.head + fe.count - (fe.size if fe.head + fe.count >= fe.size else 0)]
         fe.count += 1

@@ -270,6 +270,7 @@ cdef class System:
             self.cores[i].ports = &self.ports[i]    # its MMU and bus, read at each run's start
             if caches is not None:
                 self.cores[i].fe.line_bits = (caches.l1i.line_size - 1).bit_length()
+                self.cores[i].fe.line_hit = caches.l1i.hit_latency
 
     cdef OoOCore* _core(self, int hart) except NULL:
         self._hart(hart)
