@@ -53,7 +53,8 @@ cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, HartPorts* ports, uint
             elif harts[i].cycle > now:
                 continue            # ahead of the others: its quantum, or a memory stall
             else:
-                stop = run_functional(&harts[i], m, &ports[i], min(<uint64_t>quantum, budget - retired))
+                stop = run_functional(&harts[i], m, &ports[i],
+                                      min(<uint64_t>quantum, budget - retired))
                 if stop == STOP_BUDGET:
                     stop = -1       # its turn is over
                     if ports[i].bus != NULL and bus_wants_host(ports[i].bus):

@@ -87,7 +87,7 @@ cdef uint32_t fetch_stage(FrontEnd* fe, PhysMem mem, MemoryTiming* timing, uint3
             line = (ppc >> fe.line_bits) + 1
             if line != fe.line:
                 fe.line = line
-                fe.line_ready = now + access_latency(timing, hart, ppc, ACCESS_FETCH, now)
+                fe.line_ready = now + access_latency(timing, hart, pc, ppc, ACCESS_FETCH, now)
             if fe.line_ready > now + fe.line_hit:   # a hit is part of the front-end pipeline
                 break
         e = &fe.entries[fe.head + fe.count - (fe.size if fe.head + fe.count >= fe.size else 0)]

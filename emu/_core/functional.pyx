@@ -106,7 +106,8 @@ cdef inline void charge(Timing* timing, Hart* h, Hierarchy* caches, uint32_t pc,
             hierarchy_access_bytes(caches, h.hart_id, pc, paddr, width, kind, now)
             return
         latency = hierarchy_access_pc(caches, h.hart_id, pc, paddr, kind, now)
-        hit = caches.params.l1i.hit_latency if kind == ACCESS_FETCH else caches.params.l1d.hit_latency
+        hit = (caches.params.l1i.hit_latency if kind == ACCESS_FETCH
+               else caches.params.l1d.hit_latency)
         if latency > hit:
             h.cycle += latency - hit
 

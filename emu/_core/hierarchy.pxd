@@ -108,14 +108,6 @@ cdef bint hierarchy_reservation_held(Hierarchy* h, uint32_t hart, uint32_t addr)
 cdef void hierarchy_release(Hierarchy* h, uint32_t hart) noexcept nogil
 
 
-cdef inline uint32_t hierarchy_access(Hierarchy* h, uint32_t hart, uint32_t addr, uint32_t kind,
-                                      uint64_t now) noexcept nogil:
-    """Cycles from issuing an access of AccessKind `kind` at cycle `now` until its data is
-    usable (a store: until its line is held in M). For callers that know no pc (the
-    stride prefetcher then sees one global stream)."""
-    return hierarchy_access_pc(h, hart, 0, addr, kind, now)
-
-
 cdef class HierarchyModel:
     # A Hierarchy owned by a Python object: the trace-driven mode, tests, and the
     # machine (whose cores time their accesses through &model.h).

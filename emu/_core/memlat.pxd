@@ -12,7 +12,7 @@ from libc.stdint cimport uint32_t, uint64_t
 
 from emu._core.access cimport (ACCESS_ATOMIC, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE,
                                AccessKind)
-from emu._core.hierarchy cimport (Hierarchy, hierarchy_access, hierarchy_access_bytes,
+from emu._core.hierarchy cimport (Hierarchy, hierarchy_access_bytes, hierarchy_access_pc,
                                   hierarchy_release, hierarchy_reservation_held,
                                   hierarchy_reserve)
 from emu._core.sv32 cimport XLATE_L2, XLATE_WALK, Translation
@@ -29,11 +29,12 @@ cdef struct MemoryTiming:
     void* hierarchy         # MEM_CACHES: a Hierarchy*, owned by whoever built this timing
 
 
-cdef inline uint32_t access_latency(MemoryTiming* t, uint32_t hart, uint32_t addr,
+cdef inline uint32_t access_latency(MemoryTiming* t, uint32_t hart, uint32_t pc, uint32_t addr,
                                     uint32_t kind, uint64_t now) noexcept nogil:
-    """Cycles from issuing the access at cycle `now` until its data is usable."""
+    """Cycles from issuing the access at cycle `now` until its data is usable. `pc` is
+    the instruction's (the stride prefetcher's key and a profile's row; 0: the walker)."""
     if t.model == MEM_CACHES:
-        return hierarchy_access(<Hierarchy*>t.hierarchy, hart, addr, kind, now)
+        return hierarchy_access_pc(<Hierarchy*>t.hierarchy, hart, pc, addr, kind, now)
     return t.fixed_latency
 
 
@@ -82,9 +83,10 @@ cdef inline uint32_t translation_latency(MemoryTiming* t, uint32_t hart, Transla
     if x.source != XLATE_WALK:
         return 0
     for i in range(x.walk.reads):
-        latency += access_latency(t, hart, x.walk.pte_addr[i], ACCESS_LOAD, now + latency)
+        latency += access_latency(t, hart, 0, x.walk.pte_addr[i], ACCESS_LOAD, now + latency)
     if x.walk.written:
-        access_latency(t, hart, x.walk.pte_addr[x.walk.reads - 1], ACCESS_STORE, now + latency)
+        access_latency(t, hart, 0, x.walk.pte_addr[x.walk.reads - 1], ACCESS_STORE,
+                       now + latency)
     walks[0] += 1
     walk_cycles[0] += latency
     return latency

@@ -267,9 +267,11 @@ cdef void start_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept n
     # that took the line anyway would break the other hart's reservation, and two harts
     # retrying LR/SC would then break each other's forever.
     elif e.d.op == OP_LR_W:
-        e.done_cycle += access_latency(&c.p.memory, c.hart, addr, ACCESS_LOAD, c.now + xlate)
+        e.done_cycle += access_latency(&c.p.memory, c.hart, e.pc, addr, ACCESS_LOAD,
+                                       c.now + xlate)
     elif op_unit(e.d.op) == UNIT_AMO and e.d.op != OP_SC_W:
-        e.done_cycle += access_latency(&c.p.memory, c.hart, addr, ACCESS_ATOMIC, c.now + xlate)
+        e.done_cycle += access_latency(&c.p.memory, c.hart, e.pc, addr, ACCESS_ATOMIC,
+                                       c.now + xlate)
     c.stats.serial_executed += 1
 
 
@@ -307,7 +309,7 @@ cdef void perform_serial(OoOCore* c, Hart* h, PhysMem mem, RobEntry* e) noexcept
         cause = load(mem, addr, 4, &value, CAUSE_STORE_MISALIGNED, CAUSE_STORE_ACCESS)
         if cause == ACCESS_OK:
             if h.reserved and h.reservation == addr and reservation_held(&c.p.memory, c.hart, addr):
-                access_latency(&c.p.memory, c.hart, addr, ACCESS_ATOMIC, c.now)
+                access_latency(&c.p.memory, c.hart, e.pc, addr, ACCESS_ATOMIC, c.now)
                 store(mem, addr, 4, h.x[e.d.rs2], c.hart)
                 wrote_memory = True
                 e.result = 0
@@ -666,7 +668,7 @@ cdef int execute(OoOCore* c, PhysMem mem, RobEntry* e, uint64_t* violation) noex
         if accessed > 0:
             return c.p.latency[UNIT_LOAD] + xlate
         return (c.p.latency[UNIT_LOAD] - 1 + xlate
-                + access_latency(&c.p.memory, c.hart, paddr, ACCESS_LOAD, c.now + xlate))
+                + access_latency(&c.p.memory, c.hart, e.pc, paddr, ACCESS_LOAD, c.now + xlate))
     if e.unit == UNIT_STORE:
         seq = execute_store(c, mem, e, a + imm, b, &xlate)
         if seq and (violation[0] == 0 or seq < violation[0]):
