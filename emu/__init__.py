@@ -9,9 +9,9 @@
 from emu.config import ConfigError, MachineConfig
 from emu.kernel import Trap
 from emu.loader import LoadError
-from emu.machine import Machine, RunResult
+from emu.machine import HartContext, Machine, RunResult
 from isa import AssemblyError, assemble, assemble_file, disassemble
 
-__all__ = ["AssemblyError", "ConfigError", "LoadError", "Machine", "MachineConfig",
-           "RunResult", "Trap", "assemble", "assemble_file", "disassemble"]
+__all__ = ["AssemblyError", "ConfigError", "HartContext", "LoadError", "Machine",
+           "MachineConfig", "RunResult", "Trap", "assemble", "assemble_file", "disassemble"]
 __version__ = "0.1.0"

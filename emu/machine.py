@@ -47,6 +47,17 @@ class RunResult:
     signal: int | None = None   # the fatal signal for "fault"
 
 
+@dataclass(frozen=True)
+class HartContext:
+    """What a hart runs: everything a kernel saves and restores to switch threads or
+    processes on it. Immutable and picklable (a snapshot of a thread)."""
+
+    regs: tuple[int, ...]       # x0..x31
+    pc: int
+    satp: int                   # MODE 31, ASID 30:22, root PPN 21:0 (0: bare)
+    interrupts: int             # the enabled interrupts (mip bits)
+
+
 class Machine:
     """One emulated computer: RAM, harts, a kernel, and a loaded program.
 
@@ -345,6 +356,31 @@ class Machine:
 
     def hart_pc(self, hart: int) -> int:
         return self._system.get_pc(hart)
+
+    def save_context(self, hart: int) -> HartContext:
+        """`hart`'s context, to restore on it or on another hart later."""
+        return HartContext(tuple(int(r) for r in self._system.regs(hart)),
+                           self._system.get_pc(hart), self._system.satp(hart),
+                           self._system.get_mie(hart))
+
+    def restore_context(self, hart: int, context: HartContext) -> None:
+        """Make `hart` run `context` from its next instruction: registers, pc, satp (its
+        TLB entries stay, tagged by ASID: sfence if the tables changed) and enabled
+        interrupts. A pending LR reservation ends, as on a real context switch."""
+        if len(context.regs) != 32:
+            raise ValueError(f"a context has 32 registers, not {len(context.regs)}")
+        satp = context.satp
+        self._system.set_satp(hart, satp >> 31, (satp >> 22) & 0x1FF, satp & 0x3FFFFF)
+        self._system.regs(hart)[:] = np.array([r & 0xFFFFFFFF for r in context.regs], np.uint32)
+        self._system.set_pc(hart, context.pc & 0xFFFFFFFF)
+        self._system.set_mie(hart, context.interrupts)
+        self._system.clear_reservation(hart)
+
+    def charge(self, hart: int, cycles: int) -> None:
+        """Count `cycles` of work the kernel did for `hart` (its clock moves on)."""
+        if cycles < 0:
+            raise ValueError("cycles must not be negative")
+        self._system.retire(hart, 0, cycles)
 
     def complete_instruction(self, hart: int, next_pc: int) -> None:
         """Retire the trapping instruction the kernel just performed (an ecall)."""
