@@ -186,3 +186,41 @@ def test_translation_survives_switching_models_and_reruns():
     assert result.reason == "limit"
     result = machine.run()
     assert result.reason == "exit" and machine.stdout == expected.stdout
+
+
+STRIDE = """
+    .globl _start
+_start:
+    li s0, 4
+1:  la t0, pages
+    li t1, 64
+2:  lw t2, 0(t0)
+    li t3, 4096
+    add t0, t0, t3
+    addi t1, t1, -1
+    bnez t1, 2b
+    addi s0, s0, -1
+    bnez s0, 1b
+    li a7, 93
+    ecall
+    .data
+    .balign 4096
+pages: .space 64 * 4096
+"""
+
+
+def test_timed_functional_core_pays_for_page_walks():
+    """With the caches timing it, the functional core waits for each walk's two PTE
+    reads (at least an L1D hit each); a one-entry dTLB makes every load walk."""
+    caches = MemoryHierarchyConfig()
+    config = SMALL.replace(caches=caches, mmu=MmuConfig(dtlb_entries=1, dtlb_ways=1,
+                                                         l2tlb_entries=0))
+    elf = emu.assemble(STRIDE)
+    bare = load_program(elf, config).run()
+    machine = load_program(elf, config)
+    identity_paging(machine)
+    paged = machine.run()
+    walks = machine.tlb_stats()["walks"]
+    assert (bare.reason, paged.reason) == ("exit", "exit")
+    assert paged.instructions == bare.instructions and walks >= 4 * 64
+    assert paged.cycles - bare.cycles >= walks * 2 * caches.l1d.hit_latency

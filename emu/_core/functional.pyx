@@ -21,7 +21,8 @@ the C compiler specialises away (so the fast case pays nothing for the others):
   hierarchy sees every fetch, load, store and atomic, like cachegrind, and the
   hart is an in-order, blocking core: an instruction costs one cycle plus whatever its
   fetch and its load or atomic take beyond an L1 hit; stores retire into a write
-  buffer and cost nothing more; an MMIO access costs its bus time).
+  buffer and cost nothing more; a page-table walk costs its PTE reads through the
+  caches; an MMIO access costs its bus time).
 
 The bus (HartPorts.bus) is a runtime check outside the per-instruction path: an access
 outside RAM becomes an MMIO access, and the loop runs in chunks that end at the bus's
@@ -44,7 +45,7 @@ from emu._core.opcodes cimport *
 from emu._core.ports cimport HartPorts, dma_pending, ports_sync_dma
 from emu._core.semantics cimport *
 from emu._core.sv32 cimport (SATP_MODE_BARE, SV32_PAGE_MASK, XLATE_FETCH, XLATE_LOAD,
-                             XLATE_STORE, Translation)
+                             XLATE_STORE, XLATE_WALK, Translation)
 from emu._core.tlb cimport FAST_SLOTS, FastSlot, Mmu, fast_slot_hit, mmu_fast, mmu_translate
 from emu._core.traps cimport *
 
@@ -72,12 +73,13 @@ cdef inline bint is_counter(uint32_t csr) noexcept nogil:
     return 0xc00U <= (csr & ~0x80U) <= 0xc02U
 
 
-cdef inline int translate(Addressing* addressing, Mmu* mmu, PhysMem mem, uint32_t vaddr,
-                          uint32_t width, uint32_t kind, int misaligned,
-                          uint32_t* paddr) noexcept nogil:
-    """The physical address of a data access: ACCESS_OK with *paddr, or the trap cause
-    (misaligned before translation, then the page or access fault)."""
-    cdef uint32_t offset
+cdef inline int translate(Addressing* addressing, Timing* timing, Hart* h, HartPorts* ports,
+                          PhysMem mem, uint32_t vaddr, uint32_t width, uint32_t kind,
+                          int misaligned, uint32_t* paddr, uint64_t n) noexcept nogil:
+    """The physical address of an access: ACCESS_OK with *paddr, or the trap cause
+    (misaligned before translation, then the page or access fault). Timed: a walk's
+    PTE reads go through the caches one after the other, and the hart waits for them."""
+    cdef uint32_t offset, i
     cdef Translation t
     cdef int cause
     if Addressing is Bare:
@@ -86,10 +88,15 @@ cdef inline int translate(Addressing* addressing, Mmu* mmu, PhysMem mem, uint32_
     else:
         if vaddr & (width - 1):
             return misaligned
-        if mmu_fast(mmu, vaddr, kind, &offset):
+        if mmu_fast(ports.mmu, vaddr, kind, &offset):
             paddr[0] = offset + mem.base
             return ACCESS_OK
-        cause = mmu_translate(mmu, mem, vaddr, kind, False, &t)
+        cause = mmu_translate(ports.mmu, mem, vaddr, kind, False, &t)
+        if Timing is Timed:
+            if t.source == XLATE_WALK:
+                for i in range(t.walk.reads):
+                    h.cycle += hierarchy_access_pc(ports.caches, h.hart_id, 0, t.walk.pte_addr[i],
+                                                   ACCESS_LOAD, h.cycle + n)
         paddr[0] = t.paddr
         return cause
 
@@ -156,8 +163,8 @@ cdef int load_slow(Addressing* addressing, Timing* timing, Hart* h, PhysMem mem,
                    uint32_t* value, uint64_t* chunk_end, uint64_t n) noexcept nogil:
     """data_load's rare cases: a TLB miss, MMIO, a fault."""
     cdef uint32_t paddr
-    cdef int cause = translate(addressing, ports.mmu, mem, vaddr, width, XLATE_LOAD,
-                               CAUSE_LOAD_MISALIGNED, &paddr)
+    cdef int cause = translate(addressing, timing, h, ports, mem, vaddr, width, XLATE_LOAD,
+                               CAUSE_LOAD_MISALIGNED, &paddr, n)
     if cause != ACCESS_OK:
         return cause
     cause = load(mem, paddr, width, value, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_ACCESS)
@@ -191,8 +198,8 @@ cdef int store_slow(Addressing* addressing, Timing* timing, Hart* h, PhysMem mem
                     uint32_t value, uint64_t* chunk_end, uint64_t n) noexcept nogil:
     """data_store's rare cases: a TLB miss (or D still clear), MMIO, a fault."""
     cdef uint32_t paddr
-    cdef int cause = translate(addressing, ports.mmu, mem, vaddr, width, XLATE_STORE,
-                               CAUSE_STORE_MISALIGNED, &paddr)
+    cdef int cause = translate(addressing, timing, h, ports, mem, vaddr, width, XLATE_STORE,
+                               CAUSE_STORE_MISALIGNED, &paddr, n)
     if cause != ACCESS_OK:
         return cause
     cause = store(mem, paddr, width, value, h.hart_id)
@@ -209,7 +216,8 @@ cdef inline int atomic_read(Addressing* addressing, Timing* timing, Hart* h, Phy
     """The read half of LR (kind XLATE_LOAD), SC and the AMOs (XLATE_STORE): the word at
     vaddr and its physical address. Atomics are RAM-only: MMIO gives an access fault."""
     cdef int misaligned = CAUSE_LOAD_MISALIGNED if kind == XLATE_LOAD else CAUSE_STORE_MISALIGNED
-    cdef int cause = translate(addressing, ports.mmu, mem, vaddr, 4, kind, misaligned, paddr)
+    cdef int cause = translate(addressing, timing, h, ports, mem, vaddr, 4, kind, misaligned,
+                               paddr, n)
     if cause != ACCESS_OK:
         return cause
     cause = load(mem, paddr[0], 4, value, misaligned,
@@ -302,8 +310,8 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
                 break
         while n < chunk_end:
             if (pc & ~SV32_PAGE_MASK) != code_vpage:
-                cause = translate(addressing, ports.mmu, mem, pc, 4, XLATE_FETCH,
-                                  CAUSE_FETCH_MISALIGNED, &paddr)
+                cause = translate(addressing, timing, h, ports, mem, pc, 4, XLATE_FETCH,
+                                  CAUSE_FETCH_MISALIGNED, &paddr, n)
                 if cause == ACCESS_OK and not code_page(mem, paddr, &code_slots, &code_words):
                     cause = CAUSE_FETCH_ACCESS
                 if cause != ACCESS_OK:
@@ -491,7 +499,8 @@ cdef int run_loop(Hart* h, PhysMem* m, HartPorts* ports, uint64_t budget,
                 if cause == ACCESS_OK:
                     cause = CAUSE_FETCH_MISALIGNED
                     tval = next_pc
-                elif cause != CAUSE_ILLEGAL_INSTRUCTION and cause != CAUSE_ECALL_U and cause != CAUSE_BREAKPOINT:
+                elif (cause != CAUSE_ILLEGAL_INSTRUCTION and cause != CAUSE_ECALL_U
+                      and cause != CAUSE_BREAKPOINT):
                     tval = addr     # a load, store or AMO fault: the address it accessed
                 break
             pc = next_pc
