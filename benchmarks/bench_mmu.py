@@ -119,8 +119,7 @@ def measure(table: MmuTable, name: str, config: MachineConfig, elf: bytes,
     table.row(name, core, "off", bare_s, bare.instructions, "", "", "", bare.cycles, "")
     paged_s, paged, machine = timed_run(config, elf, argv, True, runs)
     tlb = machine.tlb_stats()
-    cpu = machine.stats.get("cpu", {})
-    walk_cycles = cpu.get("mmu.walkCycles")
+    walk_cycles = tlb["walk_cycles"] if config.cpu == "ooo" or config.caches else None
     cost = 1 - (paged.instructions / paged_s) / (bare.instructions / bare_s)
     mips = paged.instructions / paged_s / 1e6
     same = (machine.stdout, paged.exit_code, paged.instructions) == (

@@ -121,7 +121,7 @@ def test_several_harts_paged_sum_like_one():
         assert (result.reason, result.exit_code) == ("exit", 0)
         outputs.append(m.stdout)
         if cpu == "ooo":
-            assert m.stats["cpu"]["mmu.walks"] > 0
+            assert m.stats["mmu"]["walks"] > 0
     assert outputs[0] == outputs[1]
 
 
@@ -417,34 +417,34 @@ def test_a_tlb_thrashing_loop_walks_for_every_page_it_touches():
     big = MmuConfig(dtlb_entries=128, dtlb_ways=128, l2tlb_entries=0)
     fixed = CoreConfig().memory_latency
     m, thrash = stride_run("ooo", tiny)
-    cpu = m.stats["cpu"]
-    data_walks = cpu["mmu.walks"]
+    cpu = m.stats["mmu"]
+    data_walks = cpu["walks"]
     # Every access misses the 4-entry LRU dTLB: one walk per page per round (plus a few
     # for code, stack, and loads that ran ahead past the loop's end).
     assert pages * rounds <= data_walks <= pages * rounds + 16
     assert m.tlb_stats()["dtlb"]["misses"] >= pages * rounds
     # Two PTE reads each, at the fixed memory latency.
-    assert cpu["mmu.walkCycles"] >= 2 * fixed * pages * rounds
+    assert cpu["walkCycles"] >= 2 * fixed * pages * rounds
     # The functional core walks as often (its TLBs are the same).
     f, _ = stride_run("functional", tiny)
     assert abs(f.tlb_stats()["walks"] - data_walks) <= 16
     # With a TLB that holds every page, only the first touch walks, and it is faster.
     m, roomy = stride_run("ooo", big)
-    assert m.stats["cpu"]["mmu.walks"] <= pages + 16
+    assert m.stats["mmu"]["walks"] <= pages + 16
     assert roomy.cycles < thrash.cycles
     # An L2 TLB in front of the walker: the L1 still misses, the walks do not recur.
     m, _ = stride_run("ooo", tiny.replace(l2tlb_entries=128, l2tlb_ways=4))
-    assert m.stats["cpu"]["mmu.walks"] <= pages + 16
+    assert m.stats["mmu"]["walks"] <= pages + 16
     assert m.tlb_stats()["l2tlb"]["hits"] >= pages * (rounds - 1)
 
 
 def test_walks_go_through_the_caches():
     tiny = MmuConfig(dtlb_entries=4, dtlb_ways=4, l2tlb_entries=0)
     m, _ = stride_run("ooo", tiny, caches=MemoryHierarchyConfig())
-    cpu, caches = m.stats["cpu"], m.stats["caches"]
-    assert cpu["mmu.walks"] >= 64 * 4
+    mmu = m.stats["mmu"]
+    assert mmu["walks"] >= 64 * 4
     # The PTE reads are L1D loads: at least the hit latency each.
-    assert cpu["mmu.walkCycles"] >= 2 * MemoryHierarchyConfig().l1d.hit_latency * cpu["mmu.walks"]
+    assert mmu["walkCycles"] >= 2 * MemoryHierarchyConfig().l1d.hit_latency * mmu["walks"]
 
 
 # ---- MMIO -------------------------------------------------------------------------------

@@ -56,8 +56,6 @@ cdef struct FrontEnd:
     uint32_t vpage          # virtual page last translated (+1; 0: none, translate next fetch)
     uint32_t delta          # its physical minus virtual address
     uint64_t xlate_ready    # cycle that translation is done (fetch waits until then)
-    uint64_t walks          # page-table walks for fetches, and their cycles (the core adds
-    uint64_t walk_cycles    # them to its PipelineStats at the end of each run)
     BranchPredictor bp
 
 

@@ -53,12 +53,12 @@ cdef int translate_fetch(FrontEnd* fe, PhysMem mem, MemoryTiming* timing, uint32
     else:
         cause = mmu_translate(fe.mmu, mem, pc, XLATE_FETCH, True, &t)
         if cause != ACCESS_OK:
-            translation_latency(timing, hart, &t, fe.l2tlb_latency, now, &fe.walks,
-                                &fe.walk_cycles)
+            translation_latency(timing, hart, &t, fe.l2tlb_latency, now,
+                                &fe.mmu.stats.walk_cycles)
             return cause
         fe.delta = t.paddr - pc
         fe.xlate_ready = now + translation_latency(timing, hart, &t, fe.l2tlb_latency, now,
-                                                   &fe.walks, &fe.walk_cycles)
+                                                   &fe.mmu.stats.walk_cycles)
     fe.vpage = (pc >> SV32_PAGE_SHIFT) + 1
     return ACCESS_OK
 

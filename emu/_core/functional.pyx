@@ -79,7 +79,7 @@ cdef inline int translate(Addressing* addressing, Timing* timing, Hart* h, HartP
     """The physical address of an access: ACCESS_OK with *paddr, or the trap cause
     (misaligned before translation, then the page or access fault). Timed: a walk's
     PTE reads go through the caches one after the other, and the hart waits for them."""
-    cdef uint32_t offset, i
+    cdef uint32_t offset, i, latency
     cdef Translation t
     cdef int cause
     if Addressing is Bare:
@@ -95,8 +95,10 @@ cdef inline int translate(Addressing* addressing, Timing* timing, Hart* h, HartP
         if Timing is Timed:
             if t.source == XLATE_WALK:
                 for i in range(t.walk.reads):
-                    h.cycle += hierarchy_access_pc(ports.caches, h.hart_id, 0, t.walk.pte_addr[i],
-                                                   ACCESS_LOAD, h.cycle + n)
+                    latency = hierarchy_access_pc(ports.caches, h.hart_id, 0, t.walk.pte_addr[i],
+                                                  ACCESS_LOAD, h.cycle + n)
+                    h.cycle += latency
+                    ports.mmu.stats.walk_cycles += latency
         paddr[0] = t.paddr
         return cause
 

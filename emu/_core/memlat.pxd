@@ -69,13 +69,13 @@ cdef inline void release(MemoryTiming* t, uint32_t hart) noexcept nogil:
 
 cdef inline uint32_t translation_latency(MemoryTiming* t, uint32_t hart, Translation* x,
                                          uint32_t l2tlb_latency, uint64_t now,
-                                         uint64_t* walks, uint64_t* walk_cycles) noexcept nogil:
+                                         uint64_t* walk_cycles) noexcept nogil:
     """Cycles an address translation (tlb.pxd mmu_translate) adds before the access it
     serves can start at `now`: nothing for an L1 TLB hit (or satp off), `l2tlb_latency`
     for an L2 TLB hit, and for a walk its PTE reads one after another, root level first,
     each timed like a load (through the caches, or the fixed latency). A PTE the walker
-    wrote back (A/D) goes to the caches as a store, off the critical path. Counts the
-    walk and its cycles in *walks / *walk_cycles (faulting walks too)."""
+    wrote back (A/D) goes to the caches as a store, off the critical path. Adds a walk's
+    cycles to *walk_cycles (faulting walks too; the MMU counts the walks themselves)."""
     cdef uint32_t latency = 0
     cdef uint32_t i
     if x.source == XLATE_L2:
@@ -87,6 +87,5 @@ cdef inline uint32_t translation_latency(MemoryTiming* t, uint32_t hart, Transla
     if x.walk.written:
         access_latency(t, hart, 0, x.walk.pte_addr[x.walk.reads - 1], ACCESS_STORE,
                        now + latency)
-    walks[0] += 1
     walk_cycles[0] += latency
     return latency

@@ -79,8 +79,6 @@ cdef struct PipelineStats:
     uint64_t loads_forwarded
     uint64_t load_replays                   # loads that tried to issue and had to wait
     uint64_t serial_executed
-    uint64_t walks                          # page-table walks (fetch and data) and the
-    uint64_t walk_cycles                    # cycles of their PTE reads
     uint64_t mmio_loads                     # loads and stores performed on the bus
     uint64_t mmio_stores
     uint64_t interrupts                     # interrupts taken

@@ -229,7 +229,7 @@ cdef inline int translate_data(OoOCore* c, PhysMem mem, uint32_t vaddr, uint32_t
         return ACCESS_OK
     cause = mmu_translate(c.mmu, mem, vaddr, kind, speculative, &t)
     latency[0] = translation_latency(&c.p.memory, c.hart, &t, c.p.l2tlb_latency, c.now,
-                                     &c.stats.walks, &c.stats.walk_cycles)
+                                     &c.mmu.stats.walk_cycles)
     paddr[0] = t.paddr
     dirty_pending[0] = t.walk.dirty_pending != 0
     return cause
@@ -448,7 +448,7 @@ cdef bint finish_at_head(OoOCore* c, PhysMem mem, RobEntry* e) noexcept nogil:
         # The store is no longer speculative: the walker sets D now (e.tval is its vaddr).
         cause = mmu_translate(c.mmu, mem, e.tval, XLATE_STORE, False, &t)
         translation_latency(&c.p.memory, c.hart, &t, c.p.l2tlb_latency, c.now,
-                            &c.stats.walks, &c.stats.walk_cycles)
+                            &c.mmu.stats.walk_cycles)
         if cause != ACCESS_OK:
             e.exception = cause
             return True
@@ -986,10 +986,6 @@ cdef void ooo_end(OoOCore* c, Hart* h) noexcept nogil:
     c.now += 1
     c.stats.cycles += c.now - c.start_cycle
     h.cycle = c.now
-    c.stats.walks += c.fe.walks
-    c.stats.walk_cycles += c.fe.walk_cycles
-    c.fe.walks = 0
-    c.fe.walk_cycles = 0
     # Wrong-path work leaves no trace in the predictor's speculative state.
     if c.rob.count:
         bp_restore(&c.fe.bp, &c.rob.entries[c.rob.head].cp)

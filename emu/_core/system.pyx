@@ -341,7 +341,6 @@ cdef class System:
             "mem_order_violations": s.mem_order_violations,
             "loads_forwarded": s.loads_forwarded, "load_replays": s.load_replays,
             "serial_executed": s.serial_executed,
-            "walks": s.walks, "walk_cycles": s.walk_cycles,
             "mmio_loads": s.mmio_loads, "mmio_stores": s.mmio_stores,
             "interrupts": s.interrupts,
         }

@@ -113,6 +113,8 @@ cdef struct MmuStats:
     uint64_t walk_reads     # PTEs the walks read
     uint64_t walk_writes    # PTEs the walks wrote back (hardware A/D)
     uint64_t faults         # translations that ended in a page fault or an access fault
+    uint64_t walk_cycles    # cycles a timed core spent on walks' PTE reads (the out-of-order
+                            # core; the functional core when the caches time it)
 
 
 cdef struct Mmu:

@@ -347,7 +347,8 @@ cdef object mmu_stats_of(Mmu* mmu):
     return {"itlb": _tlb_stats(&mmu.itlb), "dtlb": _tlb_stats(&mmu.dtlb),
             "l2tlb": _tlb_stats(mmu.l2) if mmu.l2 != NULL else None,
             "walks": mmu.stats.walks, "walk_reads": mmu.stats.walk_reads,
-            "walk_writes": mmu.stats.walk_writes, "faults": mmu.stats.faults}
+            "walk_writes": mmu.stats.walk_writes, "faults": mmu.stats.faults,
+            "walk_cycles": mmu.stats.walk_cycles}
 
 
 cdef class MmuModel:
