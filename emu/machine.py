@@ -81,7 +81,7 @@ class Machine:
         self._system.configure_ooo(cfg.core, cfg.caches)
         self._system.time_functional(cfg.caches is not None)
         self._system.configure_mmu(cfg.mmu, cfg.seed)
-        self._cpu = cfg.cpu
+        self._hart_cpus: list[str] = [cfg.cpu] * cfg.harts   # the core model of each hart
         self._captured_out = io.BytesIO() if stdout is None else None
         self._captured_err = io.BytesIO() if stderr is None else None
         self._streams = {1: stdout or self._captured_out, 2: stderr or self._captured_err}
@@ -211,8 +211,8 @@ class Machine:
             self.devices.tick(self._cycle())
         running = self._system.running
         if running[0] and running.sum() == 1:
-            return self._system.run(0, budget, self._cpu == "ooo"), 0
-        self._system.detailed[:] = self._cpu == "ooo"
+            return self._system.run(0, budget, self._hart_cpus[0] == "ooo"), 0
+        self._system.detailed[:] = [model == "ooo" for model in self._hart_cpus]
         return self._system.run_all(budget, self.config.quantum)
 
     def _retired(self) -> int:
@@ -252,15 +252,26 @@ class Machine:
 
     @property
     def cpu(self) -> str:
-        """The core model running now; assign "functional" or "ooo" to switch between runs
-        (architectural state carries over exactly: fast-forward, then measure)."""
-        return self._cpu
+        """The core model running now; assign "functional" or "ooo" to switch every hart
+        between runs (architectural state carries over exactly: fast-forward, then
+        measure). With harts on different models (`set_hart_cpu`), hart 0's."""
+        return self._hart_cpus[0]
 
     @cpu.setter
     def cpu(self, model: str) -> None:
-        if model not in CPU_MODELS:
-            raise ValueError(f"cpu must be one of {', '.join(CPU_MODELS)}, not {model!r}")
-        self._cpu = model
+        _check_cpu(model)
+        self._hart_cpus = [model] * self.config.harts
+
+    def hart_cpu(self, hart: int) -> str:
+        return self._hart_cpus[hart]
+
+    def set_hart_cpu(self, hart: int, model: str) -> None:
+        """Run `hart` on core model `model` from the next run: harts on the out-of-order
+        core and on the functional core share the one global cycle loop."""
+        _check_cpu(model)
+        if not 0 <= hart < self.config.harts:
+            raise IndexError(f"hart {hart} does not exist (this machine has {self.config.harts})")
+        self._hart_cpus[hart] = model
 
     def trace_pipeline(self, start: int = 0, count: int = 1000) -> None:
         """Record the out-of-order pipeline for `count` instructions from the start-th
@@ -453,6 +464,11 @@ class Machine:
         from emu.profile import CacheProfile
 
         return CacheProfile.from_machine(self)
+
+
+def _check_cpu(model: str) -> None:
+    if model not in CPU_MODELS:
+        raise ValueError(f"cpu must be one of {', '.join(CPU_MODELS)}, not {model!r}")
 
 
 def _mmu_stats(per_hart: list[dict]) -> dict:

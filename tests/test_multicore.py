@@ -79,6 +79,31 @@ def test_functional_harts_in_quanta_count_exactly_and_keep_one_clock(quantum):
     assert result.cycles < result.instructions      # they ran side by side
 
 
+@pytest.mark.parametrize("models", [("ooo", "functional"),
+                                    ("functional", "ooo", "ooo", "functional")])
+def test_harts_on_different_core_models_count_exactly(models):
+    config = emu.MachineConfig(memory_size=1 << 20, harts=len(models),
+                               core=CoreConfig(check_invariants=True))
+    m = emu.Machine(config)
+    program = m.load(emu.assemble(SOURCE.format(iterations=ITERATIONS)))
+    for hart, model in enumerate(models):
+        m.set_hart_cpu(hart, model)
+    m.regs[20] = program.symbols["llsc"]
+    for hart in range(1, len(models)):
+        m.start_hart(hart, program.symbols["worker"], sp=m.regs[2] - 4096 * hart, args=[hart])
+        m.hart_regs(hart)[20] = program.symbols["llsc"]
+    result = m.run()
+    assert (result.reason, result.exit_code) == ("exit", 0)
+    words = struct.unpack("<4I", m.read_memory(program.symbols["counter"], 16))
+    total = len(models) * ITERATIONS
+    assert words == (total, 0, total, total)
+    if models[0] == "ooo":
+        assert m.stats["cpu"]["committedInsts"] > 0     # hart 0 ran on the pipeline
+    assert [m.hart_cpu(h) for h in range(len(models))] == list(models)
+    with pytest.raises(ValueError):
+        m.set_hart_cpu(0, "fast")
+
+
 def test_harts_share_one_clock():
     result, _ = run(4, "ooo")
     # Four harts over one global loop: far fewer cycles than instructions.
