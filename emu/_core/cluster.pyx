@@ -43,22 +43,20 @@ cdef ClusterStop run_cluster(Hart* harts, OoOCore* cores, HartPorts* ports, uint
             if not running[i]:
                 continue
             before = harts[i].instret
-            if detailed[i]:
-                mmio = ports[i].bus.loads + ports[i].bus.stores if ports[i].bus != NULL else 0
-                stop = ooo_cycle(&cores[i], &harts[i], mem, budget - retired)
-                if (stop < 0 and ports[i].bus != NULL
-                        and ports[i].bus.loads + ports[i].bus.stores != mmio
-                        and bus_wants_host(ports[i].bus)):
-                    stop = STOP_BUDGET      # back to Python to drain the UART
-            elif harts[i].cycle > now:
+            if not detailed[i] and harts[i].cycle > now:
                 continue            # ahead of the others: its quantum, or a memory stall
+            mmio = ports[i].bus.loads + ports[i].bus.stores if ports[i].bus != NULL else 0
+            if detailed[i]:
+                stop = ooo_cycle(&cores[i], &harts[i], mem, budget - retired)
             else:
                 stop = run_functional(&harts[i], m, &ports[i],
                                       min(<uint64_t>quantum, budget - retired))
                 if stop == STOP_BUDGET:
                     stop = -1       # its turn is over
-                    if ports[i].bus != NULL and bus_wants_host(ports[i].bus):
-                        stop = STOP_BUDGET  # back to Python to drain the UART
+            if (stop < 0 and ports[i].bus != NULL
+                    and ports[i].bus.loads + ports[i].bus.stores != mmio
+                    and bus_wants_host(ports[i].bus)):
+                stop = STOP_BUDGET  # MMIO left the UART waiting for Python: go back to it
             stepped = True
             retired += harts[i].instret - before
             if stop < 0 and retired >= budget:
