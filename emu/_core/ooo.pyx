@@ -61,9 +61,9 @@ from emu._core.opcodes cimport *
 from emu._core.ports cimport dma_pending, ports_sync_dma
 from emu._core.rename cimport (MAX_WAITERS, rename_add_waiter, rename_allocate, rename_free,
                                rename_init, rename_release, rename_reset)
-from emu._core.rob cimport (HEAD_MMIO, HEAD_MMIO_STARTED, HEAD_SET_DIRTY, NO_PREG, ROB_DONE,
-                            ROB_EXECUTING, ROB_WAITING, RobEntry, rob_age, rob_free, rob_init,
-                            rob_slot)
+from emu._core.rob cimport (HEAD_DIRTY_WALKING, HEAD_MMIO, HEAD_MMIO_STARTED, HEAD_SET_DIRTY,
+                            NO_PREG, ROB_DONE, ROB_EXECUTING, ROB_WAITING, RobEntry, rob_age,
+                            rob_free, rob_init, rob_slot)
 from emu._core.semantics cimport sem_amo, sem_csr_writes
 from emu._core.sv32 cimport SATP_MODE_BARE, XLATE_LOAD, XLATE_STORE, Translation
 from emu._core.tlb cimport mmu_fast, mmu_translate
@@ -427,15 +427,29 @@ cdef int stage_commit(OoOCore* c, Hart* h, PhysMem mem, uint64_t remaining) noex
 
 
 cdef bint finish_at_head(OoOCore* c, PhysMem mem, RobEntry* e) noexcept nogil:
-    """The head load or store's remaining work (e.head_work): wait for the bus, set D,
-    perform an MMIO access. Returns False while the head must wait; True when it may
-    commit (with e.exception set if the work faulted)."""
+    """The head load or store's remaining work (e.head_work): set D (waiting for the walk),
+    wait for the bus, perform an MMIO access. Returns False while the head must wait;
+    True when it may commit (with e.exception set if the work faulted)."""
     cdef Translation t
     cdef uint32_t value = 0
     cdef uint64_t start
     cdef int cause = ACCESS_OK
     cdef LoadEntry* ld
     cdef StoreEntry* s
+    if e.head_work & HEAD_SET_DIRTY:
+        if not e.head_work & HEAD_DIRTY_WALKING:
+            # The store is no longer speculative: the walker sets D now (e.tval is its
+            # vaddr), and the store waits for the walk's PTE reads.
+            cause = mmu_translate(c.mmu, mem, e.tval, XLATE_STORE, False, &t)
+            e.done_cycle = c.now + translation_latency(&c.p.memory, c.hart, &t,
+                                                       c.p.l2tlb_latency, c.now,
+                                                       &c.mmu.stats.walk_cycles)
+            if cause != ACCESS_OK:
+                e.exception = cause
+                return True
+            e.head_work |= HEAD_DIRTY_WALKING
+        if e.done_cycle > c.now:
+            return False
     if e.head_work & HEAD_MMIO:
         if not e.head_work & HEAD_MMIO_STARTED:     # the bus serves one access at a time
             e.head_work |= HEAD_MMIO_STARTED
@@ -444,14 +458,6 @@ cdef bint finish_at_head(OoOCore* c, PhysMem mem, RobEntry* e) noexcept nogil:
             return False
         if e.done_cycle > c.now:
             return False
-    if e.head_work & HEAD_SET_DIRTY:
-        # The store is no longer speculative: the walker sets D now (e.tval is its vaddr).
-        cause = mmu_translate(c.mmu, mem, e.tval, XLATE_STORE, False, &t)
-        translation_latency(&c.p.memory, c.hart, &t, c.p.l2tlb_latency, c.now,
-                            &c.mmu.stats.walk_cycles)
-        if cause != ACCESS_OK:
-            e.exception = cause
-            return True
     if e.head_work & HEAD_MMIO:
         start = e.done_cycle - c.bus.latency
         if e.unit == UNIT_LOAD:

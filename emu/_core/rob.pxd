@@ -21,6 +21,7 @@ cdef enum HeadWork:
     HEAD_MMIO = 1           # its physical address is a device's: the bus access happens here
     HEAD_MMIO_STARTED = 2   # ... the access occupies the head until done_cycle
     HEAD_SET_DIRTY = 4      # a store whose page has D clear: translate again, non-speculatively
+    HEAD_DIRTY_WALKING = 8  # ... that walk is under way until done_cycle
 
 cdef enum RobState:
     ROB_WAITING = 0         # renamed, waiting in the issue queue (or for the ROB head)
