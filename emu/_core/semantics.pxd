@@ -3,7 +3,7 @@
 One small inline function per operation: operands in, result out, nothing else
 touched. The functional core calls them from its dispatch switch (register-immediate
 forms share the register-register function: addi is add with b = imm); the
-out-of-order core's execute stage will call the same functions. They are small on
+out-of-order core's execute stage (execute.pxd) calls the same functions. They are small on
 purpose, so the C compiler inlines every one. The exact rules are in isa/README.md.
 """
 
