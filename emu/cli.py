@@ -203,8 +203,13 @@ def _loaded_machine(args: argparse.Namespace, config: MachineConfig):
     except AssemblyError as err:
         print(err, file=sys.stderr)
         return 1
-    machine = Machine(config, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer,
-                      stderr=sys.stderr.buffer)
+    try:
+        machine = Machine(config, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer,
+                          stderr=sys.stderr.buffer)
+    except OSError as err:      # a device's host file (the block image)
+        return _error(f"cannot open {err.filename}: {err.strerror}")
+    except ValueError as err:   # a host file a device cannot use (an image of odd size)
+        return _error(f"cannot build the machine: {err}")
     try:
         return machine, machine.load(elf, argv=[args.file, *args.args]), elf
     except LoadError as err:

@@ -113,3 +113,15 @@ def test_config_reaches_the_parts_by_dotted_names():
         refused = emu_cli("run", "-c", item, str(HELLO))
         assert refused.returncode == 1 and message in refused.stderr, item
         assert b"Traceback" not in refused.stderr
+    missing = emu_cli("run", "-c", "devices.block_image=/nonexistent/disk.img", str(HELLO))
+    assert missing.returncode == 1
+    assert missing.stderr.startswith(b"emu: error: cannot open /nonexistent/disk.img:")
+
+
+def test_a_block_image_of_the_wrong_size_is_one_clear_error(tmp_path):
+    image = tmp_path / "odd.img"
+    image.write_bytes(b"x" * 100)
+    result = emu_cli("run", "-c", f"devices.block_image={image}", str(HELLO))
+    assert result.returncode == 1
+    assert result.stderr.startswith(b"emu: error: cannot build the machine: ")
+    assert b"512" in result.stderr and b"Traceback" not in result.stderr
