@@ -40,10 +40,13 @@ def test_programs_run_the_same_translated(name, megapages, caches):
                  itlb_ways=st.just(1), dtlb_entries=st.sampled_from([1, 2, 8]),
                  dtlb_ways=st.just(1), l2tlb_entries=st.sampled_from([0, 4, 64]),
                  l2tlb_ways=st.just(2), tlb_replacement=st.sampled_from(["lru", "random"]),
-                 hardware_ad=st.just(True)))
-def test_generated_programs_run_the_same_translated(program, mmu):
-    """Tiny TLBs force refills, evictions and fast-slot clears all the time."""
-    assert_same_state(program, SMALL, SMALL.replace(mmu=mmu), prepare_b=identity_paging)
+                 hardware_ad=st.just(True)),
+       st.sampled_from([None, MemoryHierarchyConfig()]))
+def test_generated_programs_run_the_same_translated(program, mmu, caches):
+    """Tiny TLBs force refills, evictions and fast-slot clears all the time; timing by
+    the caches changes no architectural state."""
+    assert_same_state(program, SMALL, SMALL.replace(mmu=mmu, caches=caches),
+                      prepare_b=identity_paging)
 
 
 def test_translated_run_counts_walks_and_sets_accessed_and_dirty():
