@@ -13,6 +13,7 @@ from emu.config import MachineConfig, MemoryHierarchyConfig, MmuConfig
 from emu.paging import PAGE, PTE_A, PTE_D, PageTables
 from emu.testing import assert_same_state, identity_paging, programs, run_program
 from emu.testing.compare import load_program
+from tests.test_ooo_vm import STRIDE
 
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "programs"
 SMALL = MachineConfig(memory_size=1 << 20, stack_size=64 << 10)
@@ -191,25 +192,6 @@ def test_translation_survives_switching_models_and_reruns():
     assert result.reason == "exit" and machine.stdout == expected.stdout
 
 
-STRIDE = """
-    .globl _start
-_start:
-    li s0, 4
-1:  la t0, pages
-    li t1, 64
-2:  lw t2, 0(t0)
-    li t3, 4096
-    add t0, t0, t3
-    addi t1, t1, -1
-    bnez t1, 2b
-    addi s0, s0, -1
-    bnez s0, 1b
-    li a7, 93
-    ecall
-    .data
-    .balign 4096
-pages: .space 64 * 4096
-"""
 
 
 def test_timed_functional_core_pays_for_page_walks():
@@ -218,7 +200,7 @@ def test_timed_functional_core_pays_for_page_walks():
     caches = MemoryHierarchyConfig()
     config = SMALL.replace(caches=caches, mmu=MmuConfig(dtlb_entries=1, dtlb_ways=1,
                                                          l2tlb_entries=0))
-    elf = emu.assemble(STRIDE)
+    elf = emu.assemble(STRIDE.format(pages=64, rounds=4))
     bare = load_program(elf, config).run()
     machine = load_program(elf, config)
     identity_paging(machine)

@@ -119,7 +119,6 @@ cdef class System:
     cdef HartPorts* ports               # per hart: what its core is connected to
     cdef readonly object caches         # the HierarchyModel timing the cores, or None
     cdef readonly object bus            # the BusModel of the devices, or None
-    cdef readonly bint timed            # the functional core is timed by `caches`
     cdef readonly object running        # numpy uint8 per hart: takes part in run_all
     cdef readonly object detailed       # numpy uint8 per hart: runs the out-of-order core
 
@@ -215,7 +214,6 @@ cdef class System:
         cdef int i
         if timed and model is None:
             raise ValueError("timing the functional core needs a cache hierarchy")
-        self.timed = timed
         for i in range(self.nharts):
             self.ports[i].timed = timed
 
